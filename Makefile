@@ -1,0 +1,70 @@
+# Osprey: `make` builds the kernel and the host tool, `make check` runs every test.
+.SECONDEXPANSION:
+.SECONDARY:
+BUILD ?= build
+CC ?= gcc
+HOSTCC ?= gcc
+PYTHON ?= /usr/bin/python3
+
+WARN := -Wall -Wextra -Werror
+KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
+	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fcf-protection=none \
+	-fno-strict-aliasing -fno-common -Ikernel/include -MMD -MP
+KERNEL_ASFLAGS := -Ikernel/include -D__ASSEMBLER__ -MMD -MP
+KERNEL_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
+	--no-warn-rwx-segments -T kernel/kernel.ld
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP
+
+KERNEL_SRCS := $(shell find kernel -name '*.c' -o -name '*.S' | sort)
+KERNEL_OBJS := $(patsubst kernel/%,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
+OSPREY_SRCS := $(wildcard tools/osprey/*.c)
+OSPREY_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(OSPREY_SRCS))
+
+.PHONY: all kernel tools check unit-tests run clean
+all: kernel tools
+kernel: $(BUILD)/kernel.elf
+tools: $(BUILD)/osprey
+
+$(BUILD)/kernel/%.c.o: kernel/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.S.o: kernel/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+
+# Two-pass link: the first pass fixes every text address, the second adds the
+# symbol table panic() uses for backtraces (placed after text, so nothing moves).
+$(BUILD)/ksyms-empty.S: scripts/gen-ksyms
+	@mkdir -p $(dir $@)
+	scripts/gen-ksyms /dev/null > $@
+$(BUILD)/%.o: $(BUILD)/%.S
+	$(CC) -c $< -o $@
+$(BUILD)/kernel.pass1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o kernel/kernel.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o
+$(BUILD)/ksyms.S: $(BUILD)/kernel.pass1.elf scripts/gen-ksyms
+	scripts/gen-ksyms $< > $@
+$(BUILD)/kernel.elf: $(BUILD)/kernel.pass1.elf $(BUILD)/ksyms.o
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
+	scripts/gen-ksyms --check $(BUILD)/kernel.pass1.elf $@
+
+$(BUILD)/tools/%.o: tools/%.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
+$(BUILD)/osprey: $(OSPREY_OBJS)
+	$(HOSTCC) -o $@ $^
+
+include tests/unit/unit.mk
+include tests/linuxboot/linuxboot.mk
+
+check: all unit-tests $(LINUXBOOT_BIN)
+	$(PYTHON) -m pytest -q tests
+
+run: all
+	$(BUILD)/osprey run -- --bootchart
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,1 @@
+LINUXBOOT_BIN :=

@@ -1,0 +1,5 @@
+/* Force-included when kernel sources are compiled for host tests: renames the
+ * kernel's libc-named functions so they do not collide with the host libc. */
+#pragma once
+#define snprintf kernel_snprintf
+#define vsnprintf kernel_vsnprintf
