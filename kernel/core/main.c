@@ -19,7 +19,7 @@ void kmain(void)
     else
         log_register_console(&serial_console);
     log_set_console_level(LOG_DEBUG);
-    pr_info("Osprey booting (%s protocol), cmdline: %s\n", boot_info.protocol, boot_info.cmdline);
+    pr_info("Osprey booting, boot protocol: %s, command line: %s\n", boot_info.protocol, boot_info.cmdline);
     if (boot_error)
         pr_warn("%s\n", boot_error);
     for (unsigned i = 0; i < boot_info.memmap_count; i++)

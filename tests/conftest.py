@@ -1,0 +1,50 @@
+"""Shared pytest helpers: where the build is, which accelerator tests use, and
+the one time multiplier per accelerator that every time limit goes through."""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BUILD = pathlib.Path(os.environ.get("BUILD", ROOT / "build"))
+KERNEL = BUILD / "kernel.elf"
+OSPREY = BUILD / "osprey"
+
+
+def host_has_hw_virt() -> bool:
+    """True when the CPU shows vmx/svm and /dev/kvm is usable (real KVM)."""
+    try:
+        flags = pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    has_flag = any(f in flags.split() for f in ("vmx", "svm"))
+    return has_flag and os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+ACCEL = os.environ.get("OSPREY_TEST_ACCEL") or ("kvm" if host_has_hw_virt() else "tcg")
+# Base time limits are written for hardware KVM; software emulation gets more.
+TIME_MULTIPLIER = {"kvm": 1.0, "tcg": 4.0}[ACCEL] * float(os.environ.get("OSPREY_TIME_SCALE", "1"))
+
+
+def scaled(seconds: float) -> float:
+    return seconds * TIME_MULTIPLIER
+
+
+def run(cmd, timeout, **kw):
+    """Run a command with a scaled time limit; text output captured."""
+    kw.setdefault("stdin", subprocess.DEVNULL)
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                          timeout=scaled(timeout), **kw)
+
+
+@pytest.fixture(scope="session")
+def kernel():
+    assert KERNEL.exists(), "build/kernel.elf missing: run make"
+    return KERNEL
+
+
+@pytest.fixture(scope="session")
+def osprey():
+    assert OSPREY.exists(), "build/osprey missing: run make"
+    return OSPREY
