@@ -6,6 +6,15 @@ CC ?= gcc
 HOSTCC ?= gcc
 PYTHON ?= /usr/bin/python3
 
+# `make V=1` shows full commands.
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 WARN := -Wall -Wextra -Werror
 KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
@@ -28,32 +37,38 @@ tools: $(BUILD)/osprey
 
 $(BUILD)/kernel/%.c.o: kernel/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 $(BUILD)/kernel/%.S.o: kernel/%.S
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+	$(call msg,AS,$<)
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
 
 # Two-pass link: the first pass fixes every text address, the second adds the
 # symbol table panic() uses for backtraces (placed after text, so nothing moves).
 $(BUILD)/ksyms-empty.S: scripts/gen-ksyms
 	@mkdir -p $(dir $@)
-	scripts/gen-ksyms /dev/null > $@
+	$(Q)scripts/gen-ksyms /dev/null > $@
 $(BUILD)/%.o: $(BUILD)/%.S
-	$(CC) -c $< -o $@
+	$(Q)$(CC) -c $< -o $@
 $(BUILD)/kernel.pass1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o kernel/kernel.ld
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o
+	$(call msg,LD,$@)
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o
 $(BUILD)/ksyms.S: $(BUILD)/kernel.pass1.elf scripts/gen-ksyms
-	scripts/gen-ksyms $< > $@
+	$(Q)scripts/gen-ksyms $< > $@
 $(BUILD)/kernel.elf: $(BUILD)/kernel.pass1.elf $(BUILD)/ksyms.o
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
-	scripts/gen-ksyms --check $(BUILD)/kernel.pass1.elf $@
+	$(call msg,LD,$@)
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
+	$(Q)scripts/gen-ksyms --check $(BUILD)/kernel.pass1.elf $@
 
 $(BUILD)/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
+	$(call msg,HOSTCC,$<)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
 $(BUILD)/osprey: $(OSPREY_OBJS)
-	$(HOSTCC) -o $@ $^
+	$(call msg,LINK,$@)
+	$(Q)$(HOSTCC) -o $@ $^
 
 include tests/unit/unit.mk
 include tests/linuxboot/linuxboot.mk

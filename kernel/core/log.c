@@ -16,9 +16,10 @@ static struct console *log_consoles;
 static int log_level_console = LOG_WARN;
 static bool log_timestamps;
 static uint64_t (*log_clock_ns)(void);
+static void (*log_record_sink)(const char *s, size_t n);
 
 static const char *const log_level_prefix[] = {
-    [LOG_EMERG] = "emergency: ", [LOG_ALERT] = "alert: ", [LOG_CRIT] = "critical: ",
+    [LOG_EMERG] = "", [LOG_ALERT] = "", [LOG_CRIT] = "",
     [LOG_ERR] = "error: ", [LOG_WARN] = "warning: ", [LOG_NOTICE] = "",
     [LOG_INFO] = "", [LOG_DEBUG] = "debug: ",
 };
@@ -111,4 +112,20 @@ size_t log_read_all(char *buf, size_t size)
         buf[n++] = log_ring[i % LOG_RING_SIZE];
     spin_unlock(&log_lock, f);
     return n;
+}
+
+void log_set_record_sink(void (*write)(const char *s, size_t n))
+{
+    log_record_sink = write;
+}
+
+void log_record(const char *record)
+{
+    if (!log_record_sink)
+        return;
+    char line[64];
+    int n = snprintf(line, sizeof(line), "\x1e%s\n", record);
+    irqflags_t f = spin_lock(&log_lock);
+    log_record_sink(line, (size_t)MIN(n, (int)sizeof(line) - 1));
+    spin_unlock(&log_lock, f);
 }

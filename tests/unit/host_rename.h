@@ -3,3 +3,5 @@
 #pragma once
 #define snprintf kernel_snprintf
 #define vsnprintf kernel_vsnprintf
+#define strlcpy kernel_strlcpy
+#define strlcat kernel_strlcat

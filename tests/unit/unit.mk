@@ -7,6 +7,10 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
 	-Itests/unit/shim -Ikernel/include -Itests/unit -MMD -MP
 
 UNIT_SRCS_lib := kernel/lib/printf.c kernel/lib/rbtree.c kernel/lib/parse.c kernel/lib/errno.c
+UNIT_SRCS_memmap := kernel/mm/memmap.c
+UNIT_SRCS_bootopts := kernel/core/bootopts.c kernel/lib/printf.c kernel/lib/parse.c kernel/lib/strutil.c
+UNIT_SRCS_buddy := kernel/mm/buddy.c
+UNIT_SRCS_kmalloc := kernel/mm/kmalloc.c kernel/mm/buddy.c kernel/mm/phys.c
 
 UNIT_NAMES := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/test_%,$(UNIT_NAMES))
@@ -14,14 +18,17 @@ unit_kobjs = $(patsubst kernel/%.c,$(BUILD)/tests/unit/kernel/%.o,$(UNIT_SRCS_$(
 
 $(BUILD)/tests/unit/kernel/%.o: kernel/%.c tests/unit/host_rename.h
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(UNIT_CFLAGS) -include tests/unit/host_rename.h -c $< -o $@
+	$(call msg,HOSTCC,$<)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -include tests/unit/host_rename.h -c $< -o $@
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(UNIT_CFLAGS) -c $< -o $@
+	$(call msg,HOSTCC,$<)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/unit/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/tests/unit/unit_main.o $$(call unit_kobjs,$$*)
-	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $^
+	$(call msg,LINK,$@)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -o $@ $^ -lpthread
 
 unit-tests: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done

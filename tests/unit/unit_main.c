@@ -34,6 +34,7 @@ void unit_fail(const char *file, int line, const char *expr)
 int unit_expect_panic;
 jmp_buf unit_panic_jmp;
 int unit_log_quiet = 1;
+__thread unsigned unit_cpu_id;
 
 void vprintk(int level, const char *fmt, va_list ap)
 {

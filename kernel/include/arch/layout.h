@@ -16,6 +16,8 @@
 #define LARGE_PAGE_SIZE 0x200000       /* 2 MiB */
 #define HUGE_PAGE_SIZE 0x40000000      /* 1 GiB */
 
+#define MAX_CPUS 64
+
 #define BOOT_STACK_SIZE 16384
 #define KERNEL_STACK_SIZE 16384
 #define IST_STACK_SIZE 8192

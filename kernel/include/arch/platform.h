@@ -4,9 +4,10 @@
  * single-CPU PC when neither exists. */
 #pragma once
 
+#include "arch/layout.h"
 #include "lib/types.h"
 
-#define PLATFORM_MAX_CPUS 64
+#define PLATFORM_MAX_CPUS MAX_CPUS
 #define PLATFORM_MAX_IOAPICS 8
 #define PLATFORM_MAX_OVERRIDES 24
 

@@ -46,5 +46,10 @@ void log_console_write(const char *s, size_t n);
 /* Panic path: drop the console lock if a CPU died holding it. */
 void log_force_unlock(void);
 
+/* Machine-readable records ("exit=3", "panic") for the host tool: written as
+ * "\x1e<record>\n" to the record sink (the debugcon log channel) when one is set. */
+void log_set_record_sink(void (*write)(const char *s, size_t n));
+void log_record(const char *record);
+
 /* Copy the ring's text ("[ts] msg\n" lines, oldest first) into buf; returns length. */
 size_t log_read_all(char *buf, size_t size);

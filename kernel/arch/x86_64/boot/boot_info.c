@@ -73,6 +73,8 @@ static void copy_cmdline(uint64_t phys)
 
 static void add_mem_range(uint64_t base, uint64_t size, uint32_t type)
 {
+    if (size == 0)
+        return; /* QEMU's PVH map ends with an empty entry */
     if (boot_info.memmap_count >= BOOT_MEMMAP_MAX) {
         boot_error = "memory map has too many entries; the rest is ignored";
         return;

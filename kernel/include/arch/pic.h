@@ -1,0 +1,4 @@
+/* Legacy 8259 PIC. */
+#pragma once
+
+void pic_disable(void);

@@ -1,0 +1,27 @@
+/* Boot options, OSv style: `--option[=value]` words first, then the program's
+ * command line. Words may be quoted ('...' or "...") or backslash-escaped. */
+#pragma once
+
+#include "lib/types.h"
+
+#define BOOTOPTS_MAX_ARGS 256
+#define BOOTOPTS_MAX_MMIO 32
+
+struct boot_options {
+    bool bootchart, verbose, nopci, power_off_on_abort, help;
+    const char *console; /* "serial" (default) or "none" */
+    uint64_t tsc_khz;    /* TSC frequency hint from the host tool, 0 if none */
+    const char *test;    /* --test=NAME[,NAME...]: run kernel self-tests */
+    unsigned argc;       /* the program's command line */
+    char *argv[BOOTOPTS_MAX_ARGS + 1];
+    unsigned mmio_count; /* virtio_mmio.device=SIZE@BASE:IRQ[:ID] words the VMM added */
+    char *virtio_mmio[BOOTOPTS_MAX_MMIO];
+};
+
+extern struct boot_options boot_options;
+
+/* Parse `cmdline` in place (words are unquoted and NUL-terminated inside it).
+ * Returns 0, or a negative errno with a one-line explanation in err. */
+int bootopts_parse(char *cmdline, struct boot_options *out, char *err, size_t errlen);
+/* Write the list of boot options, one per line, for --help. */
+void bootopts_print_help(void (*print)(const char *line));

@@ -1,0 +1,22 @@
+/* struct cpu: everything one CPU owns. Its first member is the arch part, whose
+ * address is the CPU's %gs base. */
+#pragma once
+
+#include "arch/percpu.h"
+#include "mm/kmalloc.h"
+
+struct cpu {
+    struct arch_cpu arch; /* first: %gs points here */
+    struct kmalloc_cpu_cache kmalloc_cache;
+};
+
+extern struct cpu *cpus[MAX_CPUS];
+extern unsigned cpu_count; /* CPUs online */
+
+static inline struct cpu *this_cpu(void)
+{
+    return (struct cpu *)arch_this_cpu();
+}
+
+/* Boot CPU: per-CPU block, GDT, TSS, IDT (before anything can fault usefully). */
+void cpu_bsp_early_init(void);

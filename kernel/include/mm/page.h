@@ -1,0 +1,24 @@
+/* struct page: one per physical page frame of RAM, kept outside the page itself
+ * so allocators can inspect a frame without touching its memory. */
+#pragma once
+
+#include "lib/list.h"
+#include "lib/types.h"
+
+#define PAGE_FLAG_FREE 0x1     /* head of a free buddy block */
+#define PAGE_FLAG_SLAB 0x2     /* holds kmalloc objects */
+#define PAGE_FLAG_LARGE 0x4    /* head of a large kmalloc allocation */
+#define PAGE_FLAG_RESERVED 0x8 /* never given to the page allocator */
+
+struct kmalloc_class;
+
+struct page {
+    struct list_node link; /* buddy free list, or a slab class's partial list */
+    uint32_t flags;
+    uint8_t order;         /* order of the free block or of the allocation */
+    uint8_t slab_class;
+    uint16_t slab_inuse;   /* objects handed out from this slab page */
+    void *slab_free;       /* first free object in this slab page */
+};
+
+_Static_assert(sizeof(struct page) == 32, "struct page should stay 32 bytes");

@@ -1,0 +1,85 @@
+/* mm_init: from the firmware memory map to a running page allocator and
+ * kmalloc. Early allocations (page tables, struct page arrays) come from a bump
+ * allocator over free RAM; whatever is left goes to the buddy zones. */
+#include "mm/mm.h"
+#include "arch/boot_info.h"
+#include "arch/layout.h"
+#include "arch/paging.h"
+#include "core/log.h"
+#include "core/panic.h"
+#include "lib/string.h"
+#include "mm/kmalloc.h"
+#include "mm/memmap.h"
+#include "mm/phys.h"
+
+extern char __kernel_start[], __kernel_end[];
+
+static struct memmap mm_ram;   /* all usable RAM */
+static struct memmap mm_free;  /* what is still unallocated during boot */
+uint64_t mm_low_page;          /* a page below 1 MiB reserved for SMP start-up code */
+
+#define EARLY_TABLE_LIMIT 0x80000000ull /* reachable through the boot KERNEL_VMA map */
+
+static uint64_t early_table_alloc(void)
+{
+    uint64_t p = memmap_alloc(&mm_free, PAGE_SIZE, PAGE_SIZE, EARLY_TABLE_LIMIT);
+    if (p)
+        memset((void *)(uintptr_t)(p + KERNEL_VMA), 0, PAGE_SIZE);
+    return p;
+}
+
+static uint64_t buddy_table_alloc(void)
+{
+    void *v = page_alloc_zeroed(0);
+    return v ? virt_to_phys(v) : 0;
+}
+
+static void mm_reserve_boot_ranges(void)
+{
+    memmap_remove(&mm_free, 0, PAGE_SIZE); /* page 0: keep NULL+small offsets unmapped in spirit */
+    memmap_remove(&mm_free, (uintptr_t)__kernel_start - KERNEL_VMA,
+                  (uintptr_t)__kernel_end - KERNEL_VMA);
+    if (boot_info.initrd_size)
+        memmap_remove(&mm_free, boot_info.initrd_base, boot_info.initrd_base + boot_info.initrd_size);
+}
+
+static void mm_create_zones(void)
+{
+    for (unsigned i = 0; i < mm_ram.n; i++) {
+        uint64_t npages = (mm_ram.r[i].end - mm_ram.r[i].start) >> PAGE_SHIFT;
+        uint64_t bytes = ALIGN_UP(npages * sizeof(struct page), (uint64_t)PAGE_SIZE);
+        uint64_t arr = memmap_alloc(&mm_free, bytes, PAGE_SIZE, UINT64_MAX);
+        if (!arr)
+            panic("mm: no memory for the page descriptors of %#lx-%#lx", mm_ram.r[i].start,
+                  mm_ram.r[i].end);
+        phys_add_zone(mm_ram.r[i].start >> PAGE_SHIFT, npages, phys_to_virt(arr));
+    }
+    for (unsigned i = 0; i < mm_free.n; i++)
+        phys_release_range(mm_free.r[i].start, mm_free.r[i].end);
+}
+
+void mm_init(void)
+{
+    if (memmap_build_usable(&mm_ram, boot_info.memmap, boot_info.memmap_count) != 0)
+        panic("mm: the firmware memory map has more than %d usable pieces", MEMMAP_MAX_RANGES);
+    if (mm_ram.n == 0)
+        panic("mm: the firmware memory map has no usable RAM");
+    mm_free = mm_ram;
+    mm_reserve_boot_ranges();
+    mm_low_page = memmap_alloc(&mm_free, PAGE_SIZE, PAGE_SIZE, 0x100000);
+
+    paging_init(&mm_ram, early_table_alloc);
+    mm_create_zones();
+    paging_set_table_allocator(buddy_table_alloc);
+    kmalloc_init();
+
+    struct phys_stats st;
+    phys_get_stats(&st);
+    pr_info("mm: %lu KiB RAM in %u ranges, %lu KiB free after boot allocations\n",
+            memmap_total(&mm_ram) >> 10, mm_ram.n, st.free_pages * 4);
+}
+
+uint64_t mm_total_ram(void)
+{
+    return memmap_total(&mm_ram);
+}

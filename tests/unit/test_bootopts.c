@@ -1,0 +1,114 @@
+/* Host tests of boot option parsing: options, quoting, the program's argv,
+ * VMM-added virtio_mmio words, and every error. */
+#include "unit.h"
+#include <string.h>
+
+#include "core/bootopts.h"
+#include "lib/errno.h"
+
+static struct boot_options o;
+static char err[256];
+static char buf[4096];
+
+static int parse(const char *s)
+{
+    strcpy(buf, s);
+    err[0] = 0;
+    return bootopts_parse(buf, &o, err, sizeof(err));
+}
+
+UNIT_TEST(bootopts_defaults_and_empty)
+{
+    CHECK_EQ(parse(""), 0);
+    CHECK_EQ(o.argc, 0);
+    CHECK(o.argv[0] == NULL);
+    CHECK_STR(o.console, "serial");
+    CHECK(!o.bootchart && !o.verbose && !o.nopci && !o.power_off_on_abort);
+    CHECK_EQ(parse("   \t "), 0);
+    CHECK_EQ(o.argc, 0);
+}
+
+UNIT_TEST(bootopts_options_then_program)
+{
+    CHECK_EQ(parse("--bootchart --verbose --console=none --tsc-khz=2600000 /hello a b"), 0);
+    CHECK(o.bootchart && o.verbose);
+    CHECK_STR(o.console, "none");
+    CHECK_EQ(o.tsc_khz, 2600000);
+    CHECK_EQ(o.argc, 3);
+    CHECK_STR(o.argv[0], "/hello");
+    CHECK_STR(o.argv[2], "b");
+    CHECK(o.argv[3] == NULL);
+    /* after the program starts, --words belong to it */
+    CHECK_EQ(parse("--nopci /bin/ls --color=auto --bootchart"), 0);
+    CHECK(o.nopci && !o.bootchart);
+    CHECK_EQ(o.argc, 3);
+    CHECK_STR(o.argv[1], "--color=auto");
+    /* an explicit -- ends options */
+    CHECK_EQ(parse("--verbose -- --weird-program-name x"), 0);
+    CHECK_EQ(o.argc, 2);
+    CHECK_STR(o.argv[0], "--weird-program-name");
+}
+
+UNIT_TEST(bootopts_quoting)
+{
+    CHECK_EQ(parse("/bin/echo 'single quoted' \"double \\\"quoted\\\" \\\\ x\" back\\ slash mi\"x\"ed ''"), 0);
+    CHECK_EQ(o.argc, 6);
+    CHECK_STR(o.argv[1], "single quoted");
+    CHECK_STR(o.argv[2], "double \"quoted\" \\ x");
+    CHECK_STR(o.argv[3], "back slash");
+    CHECK_STR(o.argv[4], "mixed");
+    CHECK_STR(o.argv[5], "");
+    CHECK_EQ(parse("/x 'it''s'"), 0);
+    CHECK_STR(o.argv[1], "its");
+    CHECK_EQ(parse("/x \"unterminated"), -EINVAL);
+    CHECK(strstr(err, "unterminated quote") != NULL);
+    CHECK_EQ(parse("/x 'also"), -EINVAL);
+}
+
+UNIT_TEST(bootopts_virtio_mmio_words_anywhere)
+{
+    CHECK_EQ(parse("--verbose /app arg virtio_mmio.device=512@0xfeb00e00:12 "
+                   "virtio_mmio.device=4K@0xd0000000:5:3"), 0);
+    CHECK_EQ(o.argc, 2);
+    CHECK_EQ(o.mmio_count, 2);
+    CHECK_STR(o.virtio_mmio[0], "512@0xfeb00e00:12");
+    CHECK_STR(o.virtio_mmio[1], "4K@0xd0000000:5:3");
+    CHECK_EQ(parse("virtio_mmio.device=1K@0x1000:5 --bootchart"), 0);
+    CHECK(o.bootchart);
+}
+
+UNIT_TEST(bootopts_errors)
+{
+    CHECK_EQ(parse("--frobnicate /x"), -EINVAL);
+    CHECK(strstr(err, "unknown boot option \"--frobnicate\"") != NULL);
+    CHECK_EQ(parse("--verbose=yes"), -EINVAL);
+    CHECK(strstr(err, "takes no value") != NULL);
+    CHECK_EQ(parse("--console"), -EINVAL);
+    CHECK(strstr(err, "needs a value") != NULL);
+    CHECK_EQ(parse("--console="), -EINVAL);
+    CHECK_EQ(parse("--console=vga"), -EINVAL);
+    CHECK(strstr(err, "serial|none") != NULL);
+    CHECK_EQ(parse("--tsc-khz=fast"), -EINVAL);
+    CHECK(strstr(err, "not a number") != NULL);
+    CHECK_EQ(parse("--tsc-khz=99999999999999999999999"), -EINVAL);
+    /* too many words */
+    char *p = buf;
+    strcpy(p, "/x");
+    for (int i = 0; i < BOOTOPTS_MAX_ARGS + 5; i++)
+        strcat(p, " a");
+    err[0] = 0;
+    CHECK_EQ(bootopts_parse(buf, &o, err, sizeof(err)), -E2BIG);
+}
+
+static int help_lines;
+static void count_line(const char *line)
+{
+    CHECK(strncmp(line, "  --", 4) == 0);
+    help_lines++;
+}
+
+UNIT_TEST(bootopts_help_lists_every_option)
+{
+    bootopts_print_help(count_line);
+    CHECK_EQ(help_lines, 8);
+}
