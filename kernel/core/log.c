@@ -13,7 +13,7 @@ static size_t log_head;  /* total bytes ever written (ring index = head % size) 
 static size_t log_tail;  /* total bytes ever dropped from the front */
 static spinlock_t log_lock = SPINLOCK_INIT;
 static struct console *log_consoles;
-static int log_level_console = LOG_WARN;
+static int log_level_console = LOG_NOTICE;
 static bool log_timestamps;
 static uint64_t (*log_clock_ns)(void);
 static void (*log_record_sink)(const char *s, size_t n);

@@ -1,23 +1,36 @@
-/* kmain: the boot sequence, from a normalised boot_info to the workload. */
+/* kmain: the boot sequence, from a normalised boot_info to the workload. Each
+ * phase ends with a bootchart mark. */
 #include "arch/boot_info.h"
 #include "arch/cpu.h"
 #include "arch/ioapic.h"
 #include "arch/lapic.h"
 #include "arch/pic.h"
 #include "arch/platform.h"
-#include "arch/power.h"
+#include "arch/smp.h"
+#include "core/bootchart.h"
+#include "core/bootopts.h"
+#include "core/clock.h"
 #include "core/cpu.h"
 #include "core/log.h"
 #include "core/panic.h"
+#include "core/sched.h"
+#include "core/selftest.h"
+#include "core/smp.h"
+#include "core/system.h"
+#include "core/thread.h"
+#include "core/timer.h"
 #include "drivers/serial.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "mm/mm.h"
 
 extern const char *boot_error;
+extern char boot_stack_top[];
+void thread_init_struct(struct thread *t, const char *name, int cpu);
 
 static struct console serial_console = { .name = "serial", .write = serial_write };
 static struct console debugcon_console = { .name = "debugcon", .write = debugcon_write };
+static struct thread bsp_idle_thread;
 
 void kmain(void) __noreturn;
 
@@ -33,31 +46,94 @@ static void console_init(void)
     }
 }
 
+static void print_line(const char *line)
+{
+    printk(LOG_NOTICE, "%s", line);
+}
+
+/* Options first: a bad one stops the boot before anything else happens. */
+static void options_init(void)
+{
+    static char words[BOOT_CMDLINE_MAX]; /* parsing cuts the line into words in place */
+    char err[200];
+    if (boot_info.cmdline_truncated)
+        system_fail("the kernel command line is longer than %d bytes", BOOT_CMDLINE_MAX - 1);
+    strlcpy(words, boot_info.cmdline, sizeof(words));
+    if (bootopts_parse(words, &boot_options, err, sizeof(err)) != 0)
+        system_fail("%s", err);
+    if (boot_options.help) {
+        printk(LOG_NOTICE, "Osprey boot options (then the program and its arguments):\n");
+        bootopts_print_help(print_line);
+        system_exit(0);
+    }
+    if (boot_options.verbose) {
+        log_set_console_level(LOG_DEBUG);
+        log_set_timestamps(true);
+    }
+    panic_set_power_off(boot_options.power_off_on_abort);
+}
+
+static void interrupts_init(void)
+{
+    pic_disable();
+    lapic_init_bsp(platform.lapic_phys);
+    ioapic_init();
+    pr_info("interrupts: %s LAPIC, id %u, %u IOAPIC(s)\n", lapic_x2apic_mode() ? "x2APIC" : "xAPIC",
+            lapic_id(), platform.ioapic_count);
+}
+
+static void scheduler_init(void)
+{
+    thread_init_struct(&bsp_idle_thread, "idle", 0);
+    bsp_idle_thread.stack_top = (uintptr_t)boot_stack_top;
+    this_cpu()->arch.apic_id = lapic_id();
+    kmalloc_cpu_attach(0, &this_cpu()->kmalloc_cache);
+    clock_init_cpu();
+    timer_init_cpu();
+    sched_init();
+    sched_init_cpu(&bsp_idle_thread);
+    this_cpu()->arch.online = true;
+}
+
+/* The first thread: runs what the command line asks for, then ends the VM. */
+static void init_main(void *unused)
+{
+    (void)unused;
+    bootchart_mark("init");
+    if (boot_options.bootchart)
+        bootchart_print();
+    if (boot_options.test)
+        system_exit(selftest_run(boot_options.test));
+    if (boot_options.argc)
+        system_fail("cannot run %s: running programs is not implemented yet", boot_options.argv[0]);
+    pr_info("nothing to run; shutting down\n");
+    system_exit(0);
+}
+
 void kmain(void)
 {
     console_init();
     cpu_features_detect();
     cpu_bsp_early_init();
-    log_set_console_level(LOG_DEBUG);
+    bootchart_mark("console and traps");
+    options_init();
     pr_info("Osprey booting, boot protocol: %s, command line: %s\n", boot_info.protocol, boot_info.cmdline);
     if (boot_error)
         pr_warn("%s\n", boot_error);
     for (unsigned i = 0; i < boot_info.memmap_count; i++)
-        pr_info("mem %#lx-%#lx type %u\n", boot_info.memmap[i].base,
-                boot_info.memmap[i].base + boot_info.memmap[i].size - 1, boot_info.memmap[i].type);
+        pr_debug("mem %#lx-%#lx type %u\n", boot_info.memmap[i].base,
+                 boot_info.memmap[i].base + boot_info.memmap[i].size - 1, boot_info.memmap[i].type);
     mm_init();
-    kmalloc_cpu_attach(0, &this_cpu()->kmalloc_cache);
+    bootchart_mark("memory");
     platform_set_defaults(&platform);
-    pic_disable();
-    lapic_init_bsp(platform.lapic_phys);
-    ioapic_init();
-    pr_info("lapic id %u (%s)\n", lapic_id(), lapic_x2apic_mode() ? "x2apic" : "xapic");
-    void *p = kmalloc(100);
-    pr_info("kmalloc(100) = %p\n", p);
-    kfree(p);
-    panic_set_power_off(true);
-    if (str_starts_with(boot_info.cmdline, "crash"))
-        *(volatile int *)0x1234 = 1;
-    log_record("exit=0");
-    arch_machine_exit(0);
+    bootchart_mark("firmware tables");
+    interrupts_init();
+    clock_init(boot_options.tsc_khz);
+    bootchart_mark("interrupts and clock");
+    scheduler_init();
+    smp_boot();
+    bootchart_mark("SMP");
+    if (!thread_spawn("init", init_main, NULL, -1))
+        panic("cannot create the init thread");
+    sched_idle_loop();
 }

@@ -66,7 +66,7 @@ void mm_init(void)
         panic("mm: the firmware memory map has no usable RAM");
     mm_free = mm_ram;
     mm_reserve_boot_ranges();
-    mm_low_page = memmap_alloc(&mm_free, PAGE_SIZE, PAGE_SIZE, 0x100000);
+    mm_low_page = memmap_alloc(&mm_free, 4 * PAGE_SIZE, PAGE_SIZE, 0x100000);
 
     paging_init(&mm_ram, early_table_alloc);
     mm_create_zones();

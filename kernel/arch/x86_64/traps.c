@@ -1,6 +1,7 @@
 /* Trap dispatch: exceptions go to a registered handler or become a clear fatal
  * report; interrupts go to their handler, then EOI, then the exit hook. */
 #include "arch/trap.h"
+#include "arch/context.h"
 #include "arch/cpu.h"
 #include "arch/lapic.h"
 #include "arch/percpu.h"
@@ -70,6 +71,10 @@ void trap_dump_frame(const struct trap_frame *f)
 static void trap_fatal(struct trap_frame *f)
 {
     unsigned v = (unsigned)f->vector;
+    if (v == VEC_DOUBLE_FAULT && (kstack_is_guard(f->rsp) || kstack_is_guard(f->rsp - 8)))
+        panic_from_trap(f, "kernel stack overflow (stack pointer %#lx is in a guard page)", f->rsp);
+    if (v == VEC_PAGE_FAULT && !(f->error_code & 4) && kstack_is_guard(read_cr2()))
+        panic_from_trap(f, "kernel stack overflow (fault at %#lx in a guard page)", read_cr2());
     if (v == VEC_PAGE_FAULT)
         panic_from_trap(f, "unhandled %s at address %#lx (%s %s, %s mode), error code %#lx",
                         exception_names[v], read_cr2(),

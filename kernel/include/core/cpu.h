@@ -3,11 +3,13 @@
 #pragma once
 
 #include "arch/percpu.h"
+#include "arch/timesrc.h"
 #include "mm/kmalloc.h"
 
 struct cpu {
     struct arch_cpu arch; /* first: %gs points here */
     struct kmalloc_cpu_cache kmalloc_cache;
+    struct pvclock_vcpu_time_info pvclock __aligned(64); /* kvmclock area (unstable TSC only) */
 };
 
 extern struct cpu *cpus[MAX_CPUS];
