@@ -48,3 +48,26 @@ def kernel():
 def osprey():
     assert OSPREY.exists(), "build/osprey missing: run make"
     return OSPREY
+
+
+class Boot:
+    """The outcome of one `osprey run`: exit status, console (stdout), kernel log (stderr)."""
+
+    def __init__(self, proc, seconds):
+        self.status = proc.returncode
+        self.out = proc.stdout
+        self.log = proc.stderr
+        self.seconds = seconds
+
+    def __repr__(self):
+        return f"<Boot status={self.status} log={self.log[-2000:]!r} out={self.out[-500:]!r}>"
+
+
+def boot(kernel_args, vmm="microvm", cpus=1, memory="128M", timeout=30, extra=()):
+    """Boot build/kernel.elf with `osprey run` and the given kernel command line."""
+    import time
+    cmd = [OSPREY, "run", "--vmm", vmm, "-c", str(cpus), "-m", memory,
+           "--timeout", str(int(scaled(timeout))), *extra, "--", *kernel_args]
+    start = time.monotonic()
+    proc = run(cmd, timeout + 30)
+    return Boot(proc, time.monotonic() - start)

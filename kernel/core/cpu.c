@@ -18,6 +18,7 @@ void cpu_bsp_early_init(void)
     gdt_init_cpu(&bsp_cpu.arch, tops);
     idt_init();
     idt_load();
+    trap_init_handlers();
     cpus[0] = &bsp_cpu;
     cpu_count = 1;
 }

@@ -32,6 +32,18 @@ void log_register_console(struct console *c)
     spin_unlock(&log_lock, f);
 }
 
+void log_unregister_console(struct console *c)
+{
+    irqflags_t f = spin_lock(&log_lock);
+    for (struct console **pp = &log_consoles; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    }
+    spin_unlock(&log_lock, f);
+}
+
 void log_set_console_level(int level) { log_level_console = level; }
 int log_console_level(void) { return log_level_console; }
 void log_set_timestamps(bool on) { log_timestamps = on; }

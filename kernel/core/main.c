@@ -71,6 +71,8 @@ static void options_init(void)
         log_set_timestamps(true);
     }
     panic_set_power_off(boot_options.power_off_on_abort);
+    if (strcmp(boot_options.console, "none") == 0)
+        log_unregister_console(&serial_console); /* the log lives on in the ring (and debugcon) */
 }
 
 static void interrupts_init(void)

@@ -11,9 +11,10 @@
 
 static bool panic_power_off;
 static void (*panic_stop_others_fn)(void);
-static int panic_in_progress;
+static int panic_running;
 
 void panic_set_power_off(bool on) { panic_power_off = on; }
+bool panic_in_progress(void) { return __atomic_load_n(&panic_running, __ATOMIC_ACQUIRE) != 0; }
 void panic_set_stop_others(void (*fn)(void)) { panic_stop_others_fn = fn; }
 
 static void panic_print_pc(uint64_t pc, void *ctx)
@@ -30,7 +31,7 @@ static void panic_print_pc(uint64_t pc, void *ctx)
 static __noreturn void panic_common(const struct trap_frame *f, const char *fmt, va_list ap)
 {
     irq_disable();
-    if (__atomic_exchange_n(&panic_in_progress, 1, __ATOMIC_ACQ_REL)) {
+    if (__atomic_exchange_n(&panic_running, 1, __ATOMIC_ACQ_REL)) {
         for (;;) /* another CPU (or this one, recursively) is already panicking */
             cpu_halt();
     }

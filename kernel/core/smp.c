@@ -78,14 +78,8 @@ static bool smp_start_one(unsigned id, uint32_t apic_id)
     return true;
 }
 
-void smp_boot(void)
+static void smp_start_all(void)
 {
-    if (platform.cpu_count <= 1)
-        return;
-    if (!arch_smp_prepare(mm_low_page)) {
-        pr_warn("smp: no start-up page below 1 MiB; running on one CPU\n");
-        return;
-    }
     uint32_t bsp = lapic_id();
     unsigned next = 1;
     for (unsigned i = 0; i < platform.cpu_count && next < MAX_CPUS; i++) {
@@ -95,7 +89,15 @@ void smp_boot(void)
             next++;
     }
     panic_set_stop_others(smp_stop_others);
-    pr_info("smp: %u CPUs online\n", cpu_count);
+}
+
+void smp_boot(void)
+{
+    if (platform.cpu_count > 1 && !arch_smp_prepare(mm_low_page))
+        pr_warn("smp: no start-up page below 1 MiB; running on one CPU\n");
+    else if (platform.cpu_count > 1)
+        smp_start_all();
+    pr_info("smp: %u of %u CPUs online\n", cpu_count, platform.cpu_count);
 }
 
 void smp_stop_others(void)

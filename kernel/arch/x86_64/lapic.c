@@ -95,6 +95,12 @@ uint32_t lapic_id(void)
     return lapic_x2 ? id : id >> 24;
 }
 
+uint32_t lapic_read_error(void)
+{
+    lapic_write(LAPIC_ESR, 0); /* latch the current errors */
+    return lapic_read(LAPIC_ESR);
+}
+
 void lapic_eoi(void)
 {
     lapic_write(LAPIC_EOI, 0);

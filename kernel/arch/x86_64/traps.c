@@ -84,6 +84,31 @@ static void trap_fatal(struct trap_frame *f)
     panic_from_trap(f, "unhandled exception %s, error code %#lx", exception_names[v], f->error_code);
 }
 
+/* NMIs come from the panic path (stop this CPU) or from outside, e.g. a
+ * host's "nmi" monitor command: those are reported, not fatal. */
+static bool nmi_handler(struct trap_frame *f)
+{
+    (void)f;
+    if (panic_in_progress())
+        for (;;)
+            cpu_halt();
+    pr_warn("cpu%u: NMI received\n", cpu_current_id());
+    return true;
+}
+
+static void lapic_error_handler(struct trap_frame *f, void *ctx)
+{
+    (void)f;
+    (void)ctx;
+    pr_warn("cpu%u: LAPIC error, status %#x\n", cpu_current_id(), lapic_read_error());
+}
+
+void trap_init_handlers(void)
+{
+    trap_set_exception_handler(VEC_NMI, nmi_handler);
+    trap_set_irq_handler(VEC_LAPIC_ERROR, lapic_error_handler, NULL);
+}
+
 void trap_dispatch(struct trap_frame *f);
 
 void trap_dispatch(struct trap_frame *f)

@@ -1,5 +1,6 @@
 /* Self-test runner: tests register themselves in the .selftests section. */
 #include "core/selftest.h"
+#include "core/system.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
@@ -46,7 +47,7 @@ int selftest_run(const char *spec)
         if (!(len == 3 && strncmp(p, "all", 3) == 0) && !selftest_find(p, len)) {
             printk(LOG_ERR, "unknown self-test \"%.*s\"; the tests are:\n", (int)len, p);
             selftest_list();
-            return 2;
+            return SYSTEM_FAIL_STATUS;
         }
         p += len + (p[len] == ',');
     }

@@ -8,6 +8,7 @@ void lapic_init_bsp(uint64_t phys); /* choose the mode, map registers, then lapi
 void lapic_init_cpu(void);          /* enable this CPU's LAPIC (every CPU) */
 uint32_t lapic_id(void);
 void lapic_eoi(void);
+uint32_t lapic_read_error(void);
 bool lapic_x2apic_mode(void);
 
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector);

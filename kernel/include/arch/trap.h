@@ -53,6 +53,7 @@ int trap_alloc_vector(void);
 void trap_set_irq_exit_hook(void (*hook)(struct trap_frame *f));
 
 void idt_init(void);  /* build the IDT (once) */
+void trap_init_handlers(void); /* NMI and LAPIC error handlers (once) */
 void idt_load(void);  /* load it on this CPU */
 /* GDT and TSS for this CPU; IST stacks must be provided (top addresses). */
 struct arch_cpu;

@@ -34,6 +34,7 @@ struct console {
 };
 
 void log_register_console(struct console *c);
+void log_unregister_console(struct console *c);
 /* Messages at or below this level reach the consoles (all reach the ring). */
 void log_set_console_level(int level);
 int log_console_level(void);

@@ -14,6 +14,7 @@ void panic(const char *fmt, ...) __noreturn __printf(1, 2);
 void panic_from_trap(const struct trap_frame *f, const char *fmt, ...) __noreturn __printf(2, 3);
 /* Whether a panic powers the VM off (default: halt, for a debugger). */
 void panic_set_power_off(bool on);
+bool panic_in_progress(void);
 /* Stop other CPUs during a panic (installed once SMP runs). */
 void panic_set_stop_others(void (*fn)(void));
 
