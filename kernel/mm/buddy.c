@@ -4,6 +4,7 @@
 #include "mm/buddy.h"
 #include "core/log.h"
 #include "core/panic.h"
+#include "lib/string.h"
 
 void buddy_zone_init(struct buddy_zone *z, uint64_t base_pfn, uint64_t npages, struct page *pages)
 {
@@ -16,14 +17,10 @@ void buddy_zone_init(struct buddy_zone *z, uint64_t base_pfn, uint64_t npages, s
         list_init(&z->free_list[k]);
         z->free_count[k] = 0;
     }
-    for (uint64_t i = 0; i < npages; i++) {
-        list_init(&pages[i].link);
-        pages[i].flags = PAGE_FLAG_RESERVED;
-        pages[i].order = 0;
-        pages[i].slab_class = 0;
-        pages[i].slab_inuse = 0;
-        pages[i].slab_free = NULL;
-    }
+    /* A cleared record means "not the allocator's to hand out": releasing a
+     * range then touches only block heads. This clear is most of the boot's
+     * memory phase, so it stays one bulk store. */
+    memset(pages, 0, npages * sizeof(*pages));
 }
 
 static void buddy_push(struct buddy_zone *z, struct page *p, unsigned order)
@@ -70,11 +67,8 @@ void buddy_release_range(struct buddy_zone *z, uint64_t pfn, uint64_t count)
         unsigned order = BUDDY_MAX_ORDER;
         while (order && ((pfn & ((1ull << order) - 1)) || (1ull << order) > count))
             order--;
-        struct page *p = &z->pages[pfn - z->base_pfn];
-        if (!buddy_zone_has_pfn(z, pfn) || !(p->flags & PAGE_FLAG_RESERVED))
-            panic("buddy: releasing frame %#lx that is not a reserved frame of this zone", pfn);
-        for (uint64_t i = 0; i < (1ull << order); i++)
-            p[i].flags = 0;
+        if (!buddy_zone_has_pfn(z, pfn + (1ull << order) - 1) || (z->pages[pfn - z->base_pfn].flags & PAGE_FLAG_FREE))
+            panic("buddy: releasing frame %#lx, which is outside this zone or already free", pfn);
         buddy_free_locked(z, pfn, order);
         pfn += 1ull << order;
         count -= 1ull << order;
@@ -113,8 +107,8 @@ void buddy_free(struct buddy_zone *z, struct page *p, unsigned order)
     if (p < z->pages || p >= z->pages + z->npages || order > BUDDY_MAX_ORDER ||
         (pfn & ((1ull << order) - 1)) || !buddy_zone_has_pfn(z, pfn + (1ull << order) - 1))
         panic("buddy: free of invalid block (frame %#lx, order %u)", pfn, order);
-    if (p->flags & (PAGE_FLAG_FREE | PAGE_FLAG_RESERVED))
-        panic("buddy: double free or free of reserved frame %#lx", pfn);
+    if (p->flags & PAGE_FLAG_FREE)
+        panic("buddy: double free of frame %#lx", pfn);
     irqflags_t f = spin_lock(&z->lock);
     p->flags = 0;
     p->slab_inuse = 0;

@@ -8,7 +8,6 @@
 #define PAGE_FLAG_FREE 0x1     /* head of a free buddy block */
 #define PAGE_FLAG_SLAB 0x2     /* holds kmalloc objects */
 #define PAGE_FLAG_LARGE 0x4    /* head of a large kmalloc allocation */
-#define PAGE_FLAG_RESERVED 0x8 /* never given to the page allocator */
 
 struct kmalloc_class;
 
