@@ -23,7 +23,8 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 KERNEL_ASFLAGS := -Ikernel/include -D__ASSEMBLER__ -MMD -MP
 KERNEL_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
 	--no-warn-rwx-segments -T kernel/kernel.ld
-HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP
+OSPREY_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP -D_GNU_SOURCE
 
 KERNEL_SRCS := $(shell find kernel -name '*.c' -o -name '*.S' | sort)
 KERNEL_OBJS := $(patsubst kernel/%,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
@@ -62,6 +63,7 @@ $(BUILD)/kernel.elf: $(BUILD)/kernel.pass1.elf $(BUILD)/ksyms.o
 	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
 	$(Q)scripts/gen-ksyms --check $(BUILD)/kernel.pass1.elf $@
 
+$(BUILD)/tools/osprey/main.o: HOST_CFLAGS += -DOSPREY_VERSION='"$(OSPREY_VERSION)"'
 $(BUILD)/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
 	$(call msg,HOSTCC,$<)
@@ -72,8 +74,9 @@ $(BUILD)/osprey: $(OSPREY_OBJS)
 
 include tests/unit/unit.mk
 include tests/linuxboot/linuxboot.mk
+include tests/fixtures/fixtures.mk
 
-check: all unit-tests $(LINUXBOOT_BIN)
+check: all unit-tests $(LINUXBOOT_BIN) $(FIXTURES)
 	$(PYTHON) -m pytest -q tests
 
 run: all

@@ -1,0 +1,158 @@
+/* The QEMU command line for each machine type, and the kernel command line
+ * osprey passes. */
+#include "osprey.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct machine {
+    const char *vmm;
+    const char *qemu_machine;
+};
+
+/* microvm without firmware option ROMs boots the kernel's PVH entry
+ * directly; acpi=off makes QEMU list virtio-mmio devices on the command line. */
+static const struct machine machines[] = {
+    { "microvm", "microvm,x-option-roms=off,rtc=on,pit=off,pic=off,isa-serial=on,acpi=off" },
+    { "q35", "q35" },
+    { "pc", "pc" },
+};
+
+static const struct machine *machine_find(const char *vmm)
+{
+    for (size_t i = 0; i < sizeof(machines) / sizeof(machines[0]); i++)
+        if (strcmp(machines[i].vmm, vmm) == 0)
+            return &machines[i];
+    return NULL;
+}
+
+bool qemu_machine_known(const char *vmm)
+{
+    return machine_find(vmm) != NULL;
+}
+
+/* Quote a word for the kernel's command-line parser. */
+static void kernel_word_append(char **buf, size_t *len, const char *w)
+{
+    bool quote = *w == '\0' || strpbrk(w, " \t\n\"'\\") != NULL;
+    size_t need = strlen(w) * 2 + 4;
+    *buf = realloc(*buf, *len + need);
+    if (!*buf)
+        die("out of memory");
+    char *p = *buf + *len;
+    if (*len)
+        *p++ = ' ';
+    if (quote)
+        *p++ = '"';
+    for (const char *s = w; *s; s++) {
+        if (quote && (*s == '"' || *s == '\\'))
+            *p++ = '\\';
+        *p++ = *s;
+    }
+    if (quote)
+        *p++ = '"';
+    *p = '\0';
+    *len = (size_t)(p - *buf);
+}
+
+char *kernel_cmdline(const struct run_config *cfg, enum accel accel)
+{
+    char *buf = calloc(1, 1);
+    size_t len = 0;
+    if (!buf)
+        die("out of memory");
+    /* a panic should end the VM, unless someone wants to look at it in gdb */
+    if (!cfg->gdb_port)
+        kernel_word_append(&buf, &len, "--power-off-on-abort");
+    if (accel == ACCEL_TCG) {
+        uint64_t khz = host_tsc_khz();
+        if (khz) {
+            char opt[48];
+            snprintf(opt, sizeof(opt), "--tsc-khz=%llu", (unsigned long long)khz);
+            kernel_word_append(&buf, &len, opt);
+        }
+    }
+    if (cfg->bootchart)
+        kernel_word_append(&buf, &len, "--bootchart");
+    if (cfg->verbose)
+        kernel_word_append(&buf, &len, "--verbose");
+    for (int i = 0; i < cfg->nkernel_args; i++)
+        kernel_word_append(&buf, &len, cfg->kernel_args[i]);
+    return buf;
+}
+
+const char *qemu_find(const struct run_config *cfg)
+{
+    const char *q = cfg->qemu ? cfg->qemu : getenv("OSPREY_QEMU");
+    if (q && *q) {
+        if (access(q, X_OK) != 0)
+            die("QEMU not found at %s (check --qemu or OSPREY_QEMU)", q);
+        return q;
+    }
+    const char *path = getenv("PATH");
+    char *dirs = xstrdup(path ? path : "/usr/bin:/bin");
+    for (char *d = strtok(dirs, ":"); d; d = strtok(NULL, ":")) {
+        char *cand = xasprintf("%s/qemu-system-x86_64", d);
+        if (access(cand, X_OK) == 0) {
+            free(dirs);
+            return cand;
+        }
+        free(cand);
+    }
+    free(dirs);
+    die("qemu-system-x86_64 not found in PATH (scripts/setup installs Debian's qemu-system-x86, "
+        "or point --qemu / OSPREY_QEMU at one)");
+}
+
+void qemu_build_argv(const struct run_config *cfg, enum accel accel, int log_fd, struct strvec *out)
+{
+    const struct machine *m = machine_find(cfg->vmm);
+    strvec_push(out, qemu_find(cfg));
+    strvec_push(out, "-M");
+    strvec_push(out, m->qemu_machine);
+    strvec_push(out, "-accel");
+    strvec_push(out, accel == ACCEL_KVM ? "kvm" : "tcg");
+    strvec_push(out, "-cpu");
+    strvec_push(out, accel == ACCEL_KVM ? "host" : "max");
+    strvec_push(out, "-m");
+    strvec_pushf(out, "%lluM", (unsigned long long)cfg->memory_mib);
+    strvec_push(out, "-smp");
+    strvec_pushf(out, "%u", cfg->cpus);
+    /* -display none, not -nographic: with -nographic SeaBIOS mirrors its
+     * screen onto the serial port, i.e. into the application's output */
+    static const char *const fixed[] = { "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot" };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        strvec_push(out, fixed[i]);
+    strvec_push(out, "-serial");
+    strvec_push(out, "stdio");
+    strvec_push(out, "-device");
+    strvec_push(out, "isa-debug-exit,iobase=0xf4,iosize=4");
+    /* the kernel log channel; shown as /dev/stderr in a dry run so the
+     * printed command works when pasted */
+    strvec_push(out, "-chardev");
+    if (log_fd >= 0)
+        strvec_pushf(out, "file,id=oslog,path=/dev/fd/%d", log_fd);
+    else
+        strvec_push(out, "file,id=oslog,path=/dev/stderr");
+    strvec_push(out, "-device");
+    strvec_push(out, "isa-debugcon,iobase=0xe9,chardev=oslog");
+    strvec_push(out, "-kernel");
+    strvec_push(out, cfg->kernel);
+    char *cmdline = kernel_cmdline(cfg, accel);
+    if (*cmdline) {
+        strvec_push(out, "-append");
+        strvec_push(out, cmdline);
+    }
+    free(cmdline);
+    if (cfg->initrd) {
+        strvec_push(out, "-initrd");
+        strvec_push(out, cfg->initrd);
+    }
+    if (cfg->gdb_port) {
+        strvec_push(out, "-gdb");
+        strvec_pushf(out, "tcp::%u", cfg->gdb_port);
+        strvec_push(out, "-S");
+    }
+}

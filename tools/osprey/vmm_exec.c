@@ -1,0 +1,224 @@
+/* Running the VMM as a child process: forward the kernel log channel to
+ * stderr (taking out the records meant for us), watch QEMU's own stderr, obey
+ * --timeout and signals, and turn what happened into osprey's exit status. */
+
+#include "osprey.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES 4096
+#define RECORD_MARK '\x1e'
+
+struct line_stream {
+    int fd;
+    char buf[LINE_MAX_BYTES];
+    size_t len;
+    bool eof;
+};
+
+struct vm_outcome {
+    int exit_record;  /* -1 when none */
+    bool panic, kvm_error;
+};
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void log_line(struct vm_outcome *o, const char *line, size_t n)
+{
+    if (n && line[0] == RECORD_MARK) {
+        int v;
+        if (sscanf(line + 1, "exit=%d", &v) == 1)
+            o->exit_record = v & 0xff;
+        else if (strncmp(line + 1, "panic", 5) == 0)
+            o->panic = true;
+        return;
+    }
+    write_all(STDERR_FILENO, line, n);
+}
+
+static void qemu_line(struct vm_outcome *o, const char *line, size_t n)
+{
+    if (memmem(line, n, "KVM internal error", 18))
+        o->kvm_error = true;
+    write_all(STDERR_FILENO, line, n);
+}
+
+/* Read what is available and hand over complete lines (or full buffers). */
+static void stream_pump(struct line_stream *s, struct vm_outcome *o,
+                        void (*emit)(struct vm_outcome *, const char *, size_t))
+{
+    ssize_t r = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (r <= 0) {
+        s->eof = true;
+        if (s->len)
+            emit(o, s->buf, s->len);
+        s->len = 0;
+        return;
+    }
+    s->len += (size_t)r;
+    size_t start = 0;
+    for (size_t i = 0; i < s->len; i++) {
+        if (s->buf[i] == '\n') {
+            emit(o, s->buf + start, i + 1 - start);
+            start = i + 1;
+        }
+    }
+    if (start == 0 && s->len == sizeof(s->buf)) { /* a very long line */
+        emit(o, s->buf, s->len);
+        start = s->len;
+    }
+    memmove(s->buf, s->buf + start, s->len - start);
+    s->len -= start;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void kill_and_reap(pid_t pid, int *status)
+{
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 100; i++) { /* up to 1 s to go quietly */
+        if (waitpid(pid, status, WNOHANG) == pid)
+            return;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, status, 0);
+}
+
+static pid_t spawn(char **argv, int err_write, const sigset_t *old_mask)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        die("cannot start %s: %s", argv[0], strerror(errno));
+    if (pid == 0) {
+        dup2(err_write, STDERR_FILENO);
+        sigprocmask(SIG_SETMASK, old_mask, NULL);
+        execv(argv[0], argv);
+        dprintf(STDERR_FILENO, "osprey: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    return pid;
+}
+
+static int outcome_status(const struct run_config *cfg, const struct vm_outcome *o, int wstatus,
+                          bool timed_out, int signo)
+{
+    if (signo)
+        return 128 + signo;
+    if (timed_out) {
+        fprintf(stderr, "osprey: the VM was still running after --timeout %u s; stopped it\n", cfg->timeout_s);
+        return OSPREY_TIMEOUT;
+    }
+    if (o->kvm_error) {
+        fprintf(stderr, "osprey: KVM could not run the guest (see QEMU's message above); "
+                        "--accel tcg uses software emulation instead\n");
+        return OSPREY_FAIL;
+    }
+    if (o->exit_record >= 0)
+        return o->exit_record;
+    if (o->panic)
+        return OSPREY_PANIC;
+    if (WIFEXITED(wstatus)) {
+        int c = WEXITSTATUS(wstatus);
+        if (c == 0)
+            return 0; /* powered off without reporting a status */
+        if (c & 1 && c > 1)
+            return c >> 1; /* isa-debug-exit: (status << 1) | 1 */
+        fprintf(stderr, "osprey: QEMU failed (exit status %d)\n", c);
+        return OSPREY_FAIL;
+    }
+    fprintf(stderr, "osprey: QEMU was killed by signal %d\n", WTERMSIG(wstatus));
+    return OSPREY_FAIL;
+}
+
+int vmm_run(const struct run_config *cfg, char **argv, int log_read_fd, int log_write_fd)
+{
+    int err_pipe[2];
+    if (pipe2(err_pipe, O_CLOEXEC) != 0)
+        die("pipe: %s", strerror(errno));
+    sigset_t mask, old_mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, &old_mask);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if (sfd < 0)
+        die("signalfd: %s", strerror(errno));
+
+    pid_t pid = spawn(argv, err_pipe[1], &old_mask);
+    close(err_pipe[1]);
+    close(log_write_fd);
+    if (cfg->gdb_port)
+        fprintf(stderr, "osprey: waiting for gdb on port %u (gdb build/kernel.elf -ex 'target remote :%u')\n",
+                cfg->gdb_port, cfg->gdb_port);
+
+    struct line_stream log = { .fd = log_read_fd }, err = { .fd = err_pipe[0] };
+    struct vm_outcome o = { .exit_record = -1 };
+    uint64_t deadline = cfg->timeout_s ? now_ms() + cfg->timeout_s * 1000ull : 0;
+    bool exited = false, timed_out = false;
+    int wstatus = 0, signo = 0;
+    while (!exited || !log.eof || !err.eof) {
+        struct pollfd p[3] = { { log.fd, POLLIN, 0 }, { err.fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+        if (log.eof)
+            p[0].fd = -1;
+        if (err.eof)
+            p[1].fd = -1;
+        int wait = -1;
+        if (deadline && !exited)
+            wait = now_ms() >= deadline ? 0 : (int)(deadline - now_ms());
+        if (poll(p, 3, wait) < 0 && errno != EINTR)
+            die("poll: %s", strerror(errno));
+        if (p[0].revents)
+            stream_pump(&log, &o, log_line);
+        if (p[1].revents)
+            stream_pump(&err, &o, qemu_line);
+        if (p[2].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD && !exited) {
+                signo = (int)si.ssi_signo;
+                kill_and_reap(pid, &wstatus);
+                exited = true;
+            }
+        }
+        if (!exited && waitpid(pid, &wstatus, WNOHANG) == pid)
+            exited = true;
+        if (!exited && (o.kvm_error || (deadline && now_ms() >= deadline))) {
+            timed_out = !o.kvm_error;
+            kill_and_reap(pid, &wstatus); /* after a KVM error QEMU never exits */
+            exited = true;
+        }
+    }
+    close(sfd);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    return outcome_status(cfg, &o, wstatus, timed_out, signo);
+}
