@@ -19,6 +19,7 @@
 #include "core/system.h"
 #include "core/thread.h"
 #include "core/timer.h"
+#include "drivers/acpi.h"
 #include "drivers/serial.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
@@ -127,7 +128,7 @@ void kmain(void)
                  boot_info.memmap[i].base + boot_info.memmap[i].size - 1, boot_info.memmap[i].type);
     mm_init();
     bootchart_mark("memory");
-    platform_set_defaults(&platform);
+    platform_discover(&platform);
     bootchart_mark("firmware tables");
     interrupts_init();
     clock_init(boot_options.tsc_khz);

@@ -7,14 +7,40 @@
 struct acpi_poweroff acpi_poweroff;
 
 #define PM1_SLP_EN (1u << 13)
+#define PM1_SLP_TYP_SHIFT 10
+#define PM1_SLP_TYP_MASK (7u << PM1_SLP_TYP_SHIFT)
+#define SLEEP_CTL_SLP_EN (1u << 5)
+#define SLEEP_CTL_SLP_TYP_SHIFT 2
+
+/* Keep the other PM1 control bits (SCI_EN above all) as firmware left them. */
+static void pm1_sleep(uint16_t port, uint16_t slp_typ)
+{
+    uint16_t v = (uint16_t)(inw(port) & ~PM1_SLP_TYP_MASK);
+    outw(port, (uint16_t)(v | (slp_typ << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN));
+}
+
+static void sleep_ctl_write(uint8_t v)
+{
+    if (acpi_poweroff.sleep_ctl_space == ACPI_SPACE_IO)
+        outb((uint16_t)acpi_poweroff.sleep_ctl_addr, v);
+    else if (acpi_poweroff.sleep_ctl_mmio)
+        *acpi_poweroff.sleep_ctl_mmio = v;
+}
 
 static void acpi_s5(void)
 {
-    if (!acpi_poweroff.valid || !acpi_poweroff.pm1a_cnt)
+    if (!acpi_poweroff.valid)
         return;
-    outw(acpi_poweroff.pm1a_cnt, (uint16_t)((acpi_poweroff.slp_typa << 10) | PM1_SLP_EN));
+    if (acpi_poweroff.hw_reduced) {
+        sleep_ctl_write((uint8_t)(((acpi_poweroff.slp_typa & 7) << SLEEP_CTL_SLP_TYP_SHIFT) |
+                                  SLEEP_CTL_SLP_EN));
+        return;
+    }
+    if (!acpi_poweroff.pm1a_cnt)
+        return;
+    pm1_sleep(acpi_poweroff.pm1a_cnt, acpi_poweroff.slp_typa & 7);
     if (acpi_poweroff.pm1b_cnt)
-        outw(acpi_poweroff.pm1b_cnt, (uint16_t)((acpi_poweroff.slp_typb << 10) | PM1_SLP_EN));
+        pm1_sleep(acpi_poweroff.pm1b_cnt, acpi_poweroff.slp_typb & 7);
 }
 
 static void triple_fault(void)
