@@ -109,6 +109,9 @@ linux64_entry:
 /* Common: still at low addresses; reload segments, then continue at the
  * kernel's virtual address on the boot stack. */
 boot_enter_high:
+    /* Neither protocol promises a usable stack (Firecracker happens to give
+     * one, the Linux boot protocol does not): take ours, at its physical address. */
+    movl $PHYS(boot_stack_top), %esp
     lgdt PHYS(boot_gdt_desc)
     movl $0x10, %eax
     movl %eax, %ds
