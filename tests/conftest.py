@@ -33,7 +33,8 @@ def scaled(seconds: float) -> float:
 
 def run(cmd, timeout, **kw):
     """Run a command with a scaled time limit; text output captured."""
-    kw.setdefault("stdin", subprocess.DEVNULL)
+    if "input" not in kw:
+        kw.setdefault("stdin", subprocess.DEVNULL)
     return subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
                           timeout=scaled(timeout), **kw)
 
@@ -71,3 +72,21 @@ def boot(kernel_args, vmm="microvm", cpus=1, memory="128M", timeout=30, extra=()
     start = time.monotonic()
     proc = run(cmd, timeout + 30)
     return Boot(proc, time.monotonic() - start)
+
+
+def qemu_argv(osprey_args, append):
+    """The QEMU command `osprey run` would use, with the kernel command line
+    replaced by `append` as is: for what osprey's quoting cannot produce."""
+    import shlex
+    proc = run([OSPREY, "run", "--dry-run", *osprey_args], 10)
+    assert proc.returncode == 0, proc.stderr
+    argv = shlex.split(proc.stdout)
+    if "-append" in argv:
+        i = argv.index("-append")
+        del argv[i:i + 2]
+    return argv + ["-append", append]
+
+
+def debug_exit_status(returncode):
+    """The status a guest wrote to isa-debug-exit, from QEMU's exit code."""
+    return returncode >> 1 if returncode & 1 else None
