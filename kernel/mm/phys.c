@@ -74,6 +74,33 @@ void page_free(struct page *p, unsigned order)
     panic("page_free: %p is not a struct page of any zone", (void *)p);
 }
 
+struct page *page_alloc_counted(void)
+{
+    struct page *p = page_alloc(0);
+    if (p) {
+        p->flags |= PAGE_FLAG_COUNTED;
+        p->refs = 1;
+        p->map_count = 0;
+    }
+    return p;
+}
+
+void page_ref_get(struct page *p)
+{
+    BUG_ON(!(p->flags & PAGE_FLAG_COUNTED));
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+}
+
+void page_ref_put(struct page *p)
+{
+    BUG_ON(!(p->flags & PAGE_FLAG_COUNTED) || p->refs == 0);
+    if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        p->flags &= ~PAGE_FLAG_COUNTED;
+        p->slab_free = NULL;
+        page_free(p, 0);
+    }
+}
+
 void *page_alloc_zeroed(unsigned order)
 {
     struct page *p = page_alloc(order);

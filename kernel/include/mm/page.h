@@ -8,6 +8,7 @@
 #define PAGE_FLAG_FREE 0x1     /* head of a free buddy block */
 #define PAGE_FLAG_SLAB 0x2     /* holds kmalloc objects */
 #define PAGE_FLAG_LARGE 0x4    /* head of a large kmalloc allocation */
+#define PAGE_FLAG_COUNTED 0x8  /* owned through `refs` (file data, mapped pages) */
 
 struct kmalloc_class;
 
@@ -17,7 +18,13 @@ struct page {
     uint8_t order;         /* order of the free block or of the allocation */
     uint8_t slab_class;
     uint16_t slab_inuse;   /* objects handed out from this slab page */
-    void *slab_free;       /* first free object in this slab page */
+    union {
+        void *slab_free;   /* slab page: first free object */
+        struct {
+            uint32_t refs;      /* counted page: owners (file, mappings, users) */
+            uint32_t map_count; /* counted page: user page-table entries mapping it */
+        };
+    };
 };
 
 _Static_assert(sizeof(struct page) == 32, "struct page should stay 32 bytes");

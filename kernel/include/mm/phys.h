@@ -30,6 +30,13 @@ void page_free(struct page *p, unsigned order);
 void *page_alloc_zeroed(unsigned order);
 void page_free_virt(void *virt, unsigned order);
 
+/* Counted pages, for memory with several owners (file data in the page cache,
+ * application mappings): one order-0 page with one reference; the last
+ * page_ref_put frees it. Not cleared. */
+struct page *page_alloc_counted(void);
+void page_ref_get(struct page *p);
+void page_ref_put(struct page *p);
+
 struct page *pfn_to_page(uint64_t pfn); /* NULL when the frame is not RAM we manage */
 uint64_t page_to_pfn(const struct page *p);
 
