@@ -94,6 +94,7 @@ def test_gdb_waits_for_the_debugger_and_keeps_a_panic_inspectable(osprey):
     (["--frobnicate"], "unknown option --frobnicate"),
     (["-m", "lots"], 'bad --memory value "lots"'),
     (["-m", "0"], 'bad --memory value "0"'),
+    (["-m", "1M"], "--memory 1M is too small"),
     (["-c", "0"], 'bad --cpus value "0"'),
     (["-c", "65"], 'bad --cpus value "65"'),
     (["--vmm", "bochs"], 'unknown --vmm "bochs"'),

@@ -13,6 +13,7 @@
 
 #define MAX_CPUS 64
 #define MAX_MEMORY_MIB (1024ull * 1024) /* 1 TiB */
+#define MIN_MEMORY_MIB 2 /* the kernel is loaded at 1 MiB: below this QEMU runs garbage */
 
 void run_usage(void)
 {
@@ -61,6 +62,8 @@ static uint64_t parse_memory_mib(const char *s)
         end++;
     if (*end || mib == 0 || mib > MAX_MEMORY_MIB)
         die("bad --memory value \"%s\" (use a whole number of MiB between 1M and 1T, e.g. 256M)", s);
+    if (mib < MIN_MEMORY_MIB)
+        die("--memory %s is too small: the kernel is loaded at 1 MiB and needs at least %dM", s, MIN_MEMORY_MIB);
     return mib;
 }
 
