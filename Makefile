@@ -26,7 +26,8 @@ KERNEL_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack
 OSPREY_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP -D_GNU_SOURCE
 
-KERNEL_SRCS := $(shell find kernel -name '*.c' -o -name '*.S' | sort)
+# kernel/exec/vdso/ is user-space code (the vDSO), built separately below.
+KERNEL_SRCS := $(shell find kernel -path kernel/exec/vdso -prune -o \( -name '*.c' -o -name '*.S' \) -print | sort)
 KERNEL_OBJS := $(patsubst kernel/%,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 OSPREY_SRCS := $(wildcard tools/osprey/*.c)
 OSPREY_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(OSPREY_SRCS))
@@ -62,6 +63,25 @@ $(BUILD)/kernel.elf: $(BUILD)/kernel.pass1.elf $(BUILD)/ksyms.o
 	$(call msg,LD,$@)
 	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
 	$(Q)scripts/gen-ksyms --check $(BUILD)/kernel.pass1.elf $@
+
+# The vDSO: position-independent user code linked into a small shared object,
+# checked to need no relocation, and embedded in the kernel image.
+VDSO_CFLAGS := -std=gnu11 -O2 $(WARN) -fPIC -ffreestanding -fno-stack-protector -fno-builtin \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -mno-red-zone -Ikernel/include -MMD -MP
+VDSO_LDFLAGS := -shared -nostdlib -soname=linux-vdso.so.1 --hash-style=both --no-undefined \
+	-z max-page-size=4096 -z noexecstack --build-id=none -T kernel/exec/vdso/vdso.lds \
+	--version-script=kernel/exec/vdso/vdso.map
+$(BUILD)/vdso/vdso.o: kernel/exec/vdso/vdso.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(VDSO_CFLAGS) -c $< -o $@
+$(BUILD)/vdso/vdso.so: $(BUILD)/vdso/vdso.o kernel/exec/vdso/vdso.lds kernel/exec/vdso/vdso.map
+	$(call msg,LD,$@)
+	$(Q)$(LD) $(VDSO_LDFLAGS) -o $@ $<
+	$(Q)if readelf -r $@ | grep -q 'Relocation section'; then \
+		echo "vdso: $@ needs relocations; it must be position independent" >&2; rm -f $@; exit 1; fi
+$(BUILD)/kernel/exec/vdso_blob.S.o: $(BUILD)/vdso/vdso.so
+$(BUILD)/kernel/exec/vdso_blob.S.o: KERNEL_ASFLAGS += -DVDSO_SO='"$(BUILD)/vdso/vdso.so"'
 
 $(BUILD)/tools/osprey/main.o: HOST_CFLAGS += -DOSPREY_VERSION='"$(OSPREY_VERSION)"'
 $(BUILD)/tools/%.o: tools/%.c

@@ -7,7 +7,7 @@
 
 struct boot_options boot_options;
 
-enum bootopt_kind { OPT_FLAG, OPT_STRING, OPT_U64 };
+enum bootopt_kind { OPT_FLAG, OPT_STRING, OPT_U64, OPT_ENV };
 
 struct bootopt_def {
     const char *name;
@@ -28,6 +28,10 @@ static const struct bootopt_def bootopt_defs[] = {
     { "console", OPT_STRING, OPT(console), "serial|none", "console device: serial (default) or none" },
     { "tsc-khz", OPT_U64, OPT(tsc_khz), NULL, "TSC frequency in kHz (skips calibration)" },
     { "test", OPT_STRING, OPT(test), NULL, "run kernel self-tests NAME[,NAME...] (or all) and exit" },
+    { "strace", OPT_FLAG, OPT(strace), NULL, "log every system call with its arguments and result" },
+    { "env", OPT_ENV, OPT(env), NULL, "set NAME=VALUE in the program's environment (repeatable)" },
+    { "cwd", OPT_STRING, OPT(cwd), NULL, "start the program in directory DIR" },
+    { "no-aslr", OPT_FLAG, OPT(no_aslr), NULL, "load the program, libraries and stack at fixed addresses" },
     { "help", OPT_FLAG, OPT(help), NULL, "list boot options and exit" },
 };
 
@@ -103,6 +107,18 @@ static int apply_option(struct boot_options *o, char *word, char *err, size_t er
             snprintf(err, errlen, "boot option --%s needs a value (--%s=...)", name, name);
             return -EINVAL;
         }
+        if (d->kind == OPT_ENV) {
+            if (!strchr(value, '=') || value[0] == '=') {
+                snprintf(err, errlen, "boot option --env: \"%s\" is not NAME=VALUE", value);
+                return -EINVAL;
+            }
+            if (o->envc == BOOTOPTS_MAX_ENV) {
+                snprintf(err, errlen, "more than %d --env options", BOOTOPTS_MAX_ENV);
+                return -E2BIG;
+            }
+            o->env[o->envc++] = value;
+            return 0;
+        }
         if (d->kind == OPT_U64) {
             if (parse_u64(value, (uint64_t *)field) != 0) {
                 snprintf(err, errlen, "boot option --%s: \"%s\" is not a number", name, value);
@@ -171,7 +187,7 @@ void bootopts_print_help(void (*print)(const char *line))
         const struct bootopt_def *d = &bootopt_defs[i];
         char name[40];
         snprintf(name, sizeof(name), "--%s%s", d->name,
-                 d->kind == OPT_FLAG ? "" : d->kind == OPT_U64 ? "=N" : "=VALUE");
+                 d->kind == OPT_FLAG ? "" : d->kind == OPT_U64 ? "=N" : d->kind == OPT_ENV ? "=NAME=VALUE" : "=VALUE");
         snprintf(line, sizeof(line), "  %-22s %s\n", name, d->help);
         print(line);
     }

@@ -22,7 +22,13 @@ static uint64_t clock_offset_ns;      /* kvmclock reading at the first kernel in
 static uint64_t clock_epoch_ns;       /* wall time at monotonic zero */
 static uint64_t clock_last_ns;        /* for monotonicity when TSCs may differ */
 static const char *clock_calibration = "none";
-static struct pvclock_vcpu_time_info clock_pv_boot __aligned(64);
+/* kvmclock area of the boot CPU, alone in its page: the vDSO maps that page
+ * into the application (read-only) to read the clock without a syscall. */
+static union {
+    struct pvclock_vcpu_time_info info;
+    uint8_t page[4096];
+} clock_pv_page __aligned(4096);
+#define clock_pv_boot (clock_pv_page.info)
 
 static uint64_t tsc_khz_measure(void)
 {
@@ -154,4 +160,21 @@ const char *clock_source_name(void)
 const char *clock_calibration_name(void)
 {
     return clock_calibration;
+}
+
+int clock_user_params(struct clock_user_params *p)
+{
+    p->tsc_base = boot_info.tsc_at_entry;
+    p->ns_per_tick_fp = clock_ns_per_tick_fp;
+    p->pvclock_offset_ns = clock_offset_ns;
+    p->epoch_ns = clock_epoch_ns;
+    p->pvclock_virt = &clock_pv_page;
+    if (!clock_kvm)
+        return CLOCK_USER_TSC;
+    return clock_kvm_stable ? CLOCK_USER_PVCLOCK : CLOCK_USER_NONE;
+}
+
+void clock_set_realtime_ns(uint64_t ns)
+{
+    clock_epoch_ns = ns - clock_monotonic_ns();
 }

@@ -7,6 +7,7 @@
 #include "arch/pic.h"
 #include "arch/platform.h"
 #include "arch/smp.h"
+#include "arch/uthread.h"
 #include "core/bootchart.h"
 #include "core/bootopts.h"
 #include "core/clock.h"
@@ -21,9 +22,14 @@
 #include "core/timer.h"
 #include "drivers/acpi.h"
 #include "drivers/serial.h"
+#include "exec/exec.h"
+#include "exec/vdso.h"
+#include "fs/vfs.h"
+#include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "mm/mm.h"
+#include "mm/vm.h"
 
 extern const char *boot_error;
 extern char boot_stack_top[];
@@ -34,6 +40,7 @@ static struct console debugcon_console = { .name = "debugcon", .write = debugcon
 static struct thread bsp_idle_thread;
 
 void kmain(void) __noreturn;
+void user_traps_init(void);
 
 static void console_init(void)
 {
@@ -98,25 +105,52 @@ static void scheduler_init(void)
     this_cpu()->arch.online = true;
 }
 
+/* Start the application; its main thread ends the VM when it exits. A
+ * program that cannot start gets the shell's statuses: 127 when it does not
+ * exist, 126 when it cannot be run. */
+static void run_program(void)
+{
+    char err[256];
+    struct exec_request req = {
+        .argv = (const char *const *)boot_options.argv,
+        .argc = boot_options.argc,
+        .envp = (const char *const *)boot_options.env,
+        .envc = boot_options.envc,
+        .cwd = boot_options.cwd,
+        .aslr = !boot_options.no_aslr,
+    };
+    int e = exec_start(&req, err, sizeof(err));
+    if (e) {
+        pr_err("%s\n", err);
+        system_exit(e == -ENOENT || e == -ENOTDIR ? 127 : 126);
+    }
+    thread_exit(0);
+}
+
 /* The first thread: runs what the command line asks for, then ends the VM. */
 static void init_main(void *unused)
 {
     (void)unused;
+    int e = vfs_init();
+    if (e)
+        system_fail("cannot set up the root filesystem: %s", errno_name(e));
     bootchart_mark("init");
     if (boot_options.bootchart)
         bootchart_print();
     if (boot_options.test)
         system_exit(selftest_run(boot_options.test));
-    if (boot_options.argc)
-        system_fail("cannot run %s: running programs is not implemented yet", boot_options.argv[0]);
-    pr_info("nothing to run; shutting down\n");
-    system_exit(0);
+    if (!boot_options.argc) {
+        pr_info("nothing to run; shutting down\n");
+        system_exit(0);
+    }
+    run_program();
 }
 
 void kmain(void)
 {
     console_init();
     cpu_features_detect();
+    arch_user_early_init();
     cpu_bsp_early_init();
     bootchart_mark("console and traps");
     options_init();
@@ -133,6 +167,9 @@ void kmain(void)
     interrupts_init();
     clock_init(boot_options.tsc_khz);
     bootchart_mark("interrupts and clock");
+    arch_user_init_cpu(true);
+    user_traps_init();
+    vdso_init();
     scheduler_init();
     smp_boot();
     bootchart_mark("SMP");

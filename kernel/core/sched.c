@@ -91,6 +91,7 @@ static void kick_cpu(unsigned cpu)
 }
 
 static void account_current(struct runqueue *rq, uint64_t now);
+static unsigned pick_cpu(const struct thread *t);
 
 /* After queueing work on `cpu`, decide who should notice. That CPU must
  * reschedule if the new thread should run first, or if its current thread
@@ -165,6 +166,8 @@ static void schedule_locked(struct runqueue *rq, bool preempted)
     rq->switched_from = prev;
     this_cpu()->arch.current = next;
     arch_set_kernel_stack(next->stack_top);
+    if (prev->uarch.fpu || next->uarch.fpu)
+        arch_uthread_switch(&prev->uarch, &next->uarch);
     arch_context_switch(&prev->saved_rsp, next->saved_rsp);
     sched_finish_switch();
 }
@@ -193,6 +196,24 @@ void sched_finish_switch(void)
     spin_unlock_raw(&rq->lock);
     if (prev && prev->state == THREAD_DEAD)
         thread_reap(prev);
+    else if (prev && prev->migrate_to >= 0) {
+        /* prev left a CPU it may no longer use: it is off every queue now */
+        prev->cpu = prev->migrate_to;
+        prev->migrate_to = -1;
+        sched_wake(prev);
+    }
+}
+
+void sched_migrate_if_needed(void)
+{
+    struct thread *t = thread_current();
+    irqflags_t f = irq_save();
+    if (!sched_cpu_allowed(t, cpu_current_id())) {
+        t->migrate_to = (int)pick_cpu(t);
+        t->state = THREAD_BLOCKED;
+        schedule();
+    }
+    irq_restore(f);
 }
 
 /* Interrupt exit: preempt when the slice ran out or a better thread woke,
@@ -205,6 +226,11 @@ static void sched_irq_exit(struct trap_frame *f)
         schedule_common(true);
 }
 
+bool sched_need_resched(void)
+{
+    return this_rq()->need_resched;
+}
+
 static void resched_ipi(struct trap_frame *f, void *ctx)
 {
     (void)f;
@@ -212,10 +238,19 @@ static void resched_ipi(struct trap_frame *f, void *ctx)
     this_rq()->need_resched = true;
 }
 
-static unsigned pick_cpu(void)
+bool sched_cpu_allowed(const struct thread *t, unsigned cpu)
+{
+    if (t->pinned_cpu >= 0)
+        return cpu == (unsigned)t->pinned_cpu;
+    return !t->allowed_cpus || (t->allowed_cpus >> cpu & 1);
+}
+
+static unsigned pick_cpu(const struct thread *t)
 {
     unsigned best = cpu_current_id(), best_load = UINT32_MAX;
     for (unsigned c = 0; c < cpu_count; c++) {
+        if (!sched_cpu_allowed(t, c))
+            continue;
         struct runqueue *rq = &runqueues[c];
         unsigned load = READ_ONCE(rq->nr_queued) + (READ_ONCE(rq->current) != rq->idle);
         if (load < best_load) {
@@ -244,7 +279,7 @@ static struct runqueue *lock_thread_rq(struct thread *t, unsigned *cpu)
 void sched_enqueue_new(struct thread *t)
 {
     irqflags_t f = irq_save();
-    unsigned cpu = t->pinned_cpu >= 0 ? (unsigned)t->pinned_cpu : pick_cpu();
+    unsigned cpu = t->pinned_cpu >= 0 ? (unsigned)t->pinned_cpu : pick_cpu(t);
     struct runqueue *rq = &runqueues[cpu];
     spin_lock_raw(&rq->lock);
     t->vruntime = rq->min_vruntime;
@@ -291,7 +326,7 @@ static bool sched_steal(void)
     struct thread *t = NULL;
     for (struct rb_node *n = rb_first(&theirs->tree); n; n = rb_next(n)) {
         struct thread *c = rb_entry(n, struct thread, rq_node);
-        if (c->pinned_cpu < 0) {
+        if (c->pinned_cpu < 0 && sched_cpu_allowed(c, me)) {
             t = c;
             break;
         }

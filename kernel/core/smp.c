@@ -9,6 +9,7 @@
 #include "arch/platform.h"
 #include "arch/smp.h"
 #include "arch/trap.h"
+#include "arch/uthread.h"
 #include "core/clock.h"
 #include "core/cpu.h"
 #include "core/log.h"
@@ -39,6 +40,7 @@ static void ap_main(void *arg)
     idt_load();
     arch_cpu_enable_features();
     lapic_init_cpu();
+    arch_user_init_cpu(false);
     kmalloc_cpu_attach(c->arch.id, &c->kmalloc_cache);
     clock_init_cpu();
     timer_init_cpu();

@@ -33,6 +33,8 @@ void thread_init_struct(struct thread *t, const char *name, int cpu)
     strlcpy(t->name, name, sizeof(t->name));
     t->tid = __atomic_fetch_add(&thread_next_tid, 1, __ATOMIC_RELAXED);
     t->pinned_cpu = cpu;
+    t->migrate_to = -1;
+    signal_thread_init(t);
     t->cpu = cpu >= 0 ? cpu : 0;
     t->state = THREAD_NEW;
     t->refs = 2;
@@ -41,6 +43,12 @@ void thread_init_struct(struct thread *t, const char *name, int cpu)
 }
 
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, int cpu)
+{
+    return thread_create_reserve(name, fn, arg, cpu, 0);
+}
+
+struct thread *thread_create_reserve(const char *name, void (*fn)(void *), void *arg, int cpu,
+                                     size_t reserve)
 {
     if (cpu >= (int)cpu_count)
         return NULL;
@@ -56,8 +64,17 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, in
     }
     t->fn = fn;
     t->arg = arg;
-    t->saved_rsp = arch_thread_stack_init(t->stack_top, fn, arg);
+    t->saved_rsp = arch_thread_stack_init(t->stack_top - ALIGN_UP(reserve, (size_t)16), fn, arg);
     return t;
+}
+
+void thread_destroy_unstarted(struct thread *t)
+{
+    BUG_ON(t->state != THREAD_NEW);
+    if (t->uarch.fpu)
+        arch_uthread_destroy(&t->uarch);
+    kstack_free(t->stack_top, t->stack_size);
+    kfree(t);
 }
 
 void thread_start(struct thread *t)
@@ -94,6 +111,8 @@ static void thread_put(struct thread *t)
 void thread_reap(struct thread *t);
 void thread_reap(struct thread *t)
 {
+    if (t->uarch.fpu)
+        arch_uthread_destroy(&t->uarch);
     if (t->stack_size)
         kstack_free(t->stack_top, t->stack_size);
     thread_put(t);
@@ -109,6 +128,11 @@ void thread_exit(int code)
     waitq_wake_all(&t->exit_wq);
     schedule();
     panic("thread %s (tid %u) ran after exiting", t->name, t->tid);
+}
+
+void thread_detach(struct thread *t)
+{
+    thread_put(t);
 }
 
 int thread_join(struct thread *t)

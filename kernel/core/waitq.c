@@ -48,6 +48,19 @@ int waitq_sleep(struct wait_entry *e, uint64_t deadline_ns)
     return 0;
 }
 
+int waitq_sleep_intr(struct wait_entry *e, uint64_t deadline_ns)
+{
+    struct thread *t = e->thread;
+    __atomic_store_n(&t->sleep_interruptible, true, __ATOMIC_SEQ_CST);
+    int r = -EINTR;
+    if (!__atomic_load_n(&t->interrupted, __ATOMIC_SEQ_CST))
+        r = waitq_sleep(e, deadline_ns);
+    __atomic_store_n(&t->sleep_interruptible, false, __ATOMIC_SEQ_CST);
+    if (r == 0 && __atomic_load_n(&t->interrupted, __ATOMIC_SEQ_CST))
+        r = -EINTR;
+    return r;
+}
+
 void waitq_finish(struct waitq *wq, struct wait_entry *e)
 {
     irqflags_t f = spin_lock(&wq->lock);

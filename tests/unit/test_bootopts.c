@@ -110,5 +110,23 @@ static void count_line(const char *line)
 UNIT_TEST(bootopts_help_lists_every_option)
 {
     bootopts_print_help(count_line);
-    CHECK_EQ(help_lines, 8);
+    CHECK_EQ(help_lines, 12);
+}
+
+UNIT_TEST(bootopts_env_cwd_strace)
+{
+    char buf[] = "--strace --env=A=1 --env=PATH=/bin:/x --cwd=/tmp --no-aslr /prog --env=B=2";
+    char err[200];
+    CHECK_EQ(bootopts_parse(buf, &o, err, sizeof(err)), 0);
+    CHECK(o.strace);
+    CHECK(o.no_aslr);
+    CHECK_EQ(o.envc, 2);
+    CHECK_STR(o.env[0], "A=1");
+    CHECK_STR(o.env[1], "PATH=/bin:/x");
+    CHECK_STR(o.cwd, "/tmp");
+    CHECK_EQ(o.argc, 2);
+    CHECK_STR(o.argv[1], "--env=B=2"); /* after the program: its own argument */
+    char bad[] = "--env=NOEQUALS /p";
+    CHECK_EQ(bootopts_parse(bad, &o, err, sizeof(err)), -EINVAL);
+    CHECK(strstr(err, "is not NAME=VALUE") != NULL);
 }

@@ -10,10 +10,15 @@ UNIT_SRCS_lib := kernel/lib/printf.c kernel/lib/rbtree.c kernel/lib/parse.c kern
 UNIT_SRCS_memmap := kernel/mm/memmap.c
 UNIT_SRCS_bootopts := kernel/core/bootopts.c kernel/lib/printf.c kernel/lib/parse.c kernel/lib/strutil.c
 UNIT_SRCS_buddy := kernel/mm/buddy.c
+UNIT_SRCS_elf := kernel/exec/elf.c
+UNIT_SRCS_stack := kernel/exec/stack.c
 UNIT_SRCS_kmalloc := kernel/mm/kmalloc.c kernel/mm/buddy.c kernel/mm/phys.c
 UNIT_SRCS_acpi := kernel/drivers/acpi/tables.c kernel/drivers/acpi/madt.c kernel/drivers/acpi/fadt.c \
 	kernel/drivers/acpi/aml.c kernel/drivers/acpi/acpi.c
 UNIT_SRCS_mptable := kernel/drivers/acpi/mptable.c kernel/drivers/acpi/tables.c
+UNIT_SRCS_vma := kernel/mm/vma.c kernel/lib/rbtree.c
+UNIT_SRCS_cpio := kernel/fs/cpio.c kernel/lib/printf.c
+UNIT_SRCS_radix := kernel/fs/ramfs_radix.c
 
 UNIT_NAMES := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/test_%,$(UNIT_NAMES))

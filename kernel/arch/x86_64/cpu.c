@@ -48,6 +48,7 @@ void cpu_features_detect(void)
         r = cpuid(0x80000001, 0);
         f->nx = r.edx & (1u << 20);
         f->pdpe1gb = r.edx & (1u << 26);
+        f->rdtscp = r.edx & (1u << 27);
     }
     if (f->max_ext_leaf >= 0x80000007)
         f->invariant_tsc = cpuid(0x80000007, 0).edx & (1u << 8);

@@ -222,3 +222,301 @@ uint64_t paging_kernel_root(void)
 {
     return kernel_root;
 }
+
+/* ---- The application half [0, USER_TOP) ----
+ * Its own lock: kernel mappings are rare and must not wait behind faults. The
+ * MMU sets accessed/dirty bits concurrently, so leaves are replaced with
+ * atomic exchanges and rewritten with compare-and-swap. */
+static spinlock_t user_pt_lock = SPINLOCK_INIT;
+
+#define LEVEL_SHIFT(l) (12 + 9 * ((l) - 1))
+#define LEVEL_SPAN(l) (1ull << LEVEL_SHIFT(l))
+#define LEVEL_INDEX(va, l) (((va) >> LEVEL_SHIFT(l)) & 511)
+#define USER_TABLE_BITS (PTE_PRESENT | PTE_WRITE | PTE_USER)
+
+static bool user_is_leaf(uint64_t e, int level)
+{
+    if (!paging_pte_is_leaf(e))
+        return false;
+    return level == 1 || (e & PTE_LARGE);
+}
+
+static bool user_is_table(uint64_t e, int level)
+{
+    return level > 1 && (e & PTE_PRESENT) && !(e & PTE_LARGE);
+}
+
+uint64_t paging_user_pte(uint64_t pa, bool write, bool exec, int level)
+{
+    uint64_t pte = pa | PTE_PRESENT | PTE_USER;
+    if (write)
+        pte |= PTE_WRITE;
+    if (!exec)
+        pte |= pte_nx;
+    if (level == PAGING_LEVEL_2M)
+        pte |= PTE_LARGE;
+    return pte;
+}
+
+uint64_t paging_user_protnone(uint64_t pte)
+{
+    return (pte & ~PTE_PRESENT) | PTE_SW_PROTNONE;
+}
+
+/* The entry for va at `level`, creating tables above it; NULL with *err set
+ * (-ENOMEM, or -EEXIST when a large leaf sits where a table should be). */
+static uint64_t *user_walk_create(uintptr_t va, int level, int *err)
+{
+    uint64_t *table = table_virt(kernel_root);
+    for (int l = 4; l > level; l--) {
+        uint64_t *e = &table[LEVEL_INDEX(va, l)];
+        uint64_t v = *e;
+        if (!v) {
+            uint64_t t = table_alloc();
+            if (!t) {
+                *err = -ENOMEM;
+                return NULL;
+            }
+            v = t | USER_TABLE_BITS;
+            WRITE_ONCE(*e, v);
+        } else if (!user_is_table(v, l)) {
+            *err = -EEXIST;
+            return NULL;
+        }
+        table = table_virt(v & PTE_ADDR_MASK);
+    }
+    return &table[LEVEL_INDEX(va, level)];
+}
+
+/* The leaf entry covering va, or NULL. */
+static uint64_t *user_walk_find(uintptr_t va, int *level)
+{
+    uint64_t *table = table_virt(kernel_root);
+    for (int l = 4; l >= 1; l--) {
+        uint64_t *e = &table[LEVEL_INDEX(va, l)];
+        uint64_t v = READ_ONCE(*e);
+        if (user_is_leaf(v, l) && l <= 2) {
+            *level = l;
+            return e;
+        }
+        if (!user_is_table(v, l))
+            return NULL;
+        table = table_virt(v & PTE_ADDR_MASK);
+    }
+    return NULL;
+}
+
+int paging_user_lookup(uintptr_t va, struct paging_leaf *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (va >= USER_TOP)
+        return 0;
+    int level = 0;
+    irqflags_t f = spin_lock(&user_pt_lock);
+    uint64_t *e = user_walk_find(va, &level);
+    uint64_t v = e ? READ_ONCE(*e) : 0;
+    spin_unlock(&user_pt_lock, f);
+    if (!e)
+        return 0;
+    uint64_t span = LEVEL_SPAN(level);
+    out->pte = v;
+    out->level = level;
+    out->va = ALIGN_DOWN(va, span);
+    out->phys = v & PTE_ADDR_MASK & ~(span - 1);
+    out->present = v & PTE_PRESENT;
+    out->protnone = !(v & PTE_PRESENT);
+    out->writable = out->present && (v & PTE_WRITE);
+    out->exec = out->present && !(v & pte_nx);
+    out->dirty = v & PTE_DIRTY;
+    out->accessed = v & PTE_ACCESSED;
+    return level;
+}
+
+int paging_user_map(uintptr_t va, uint64_t pte, int level, uint64_t *old)
+{
+    uint64_t span = LEVEL_SPAN(level);
+    if ((level != 1 && level != 2) || (va & (span - 1)) || va >= USER_TOP)
+        return -EINVAL;
+    int err = 0;
+    irqflags_t f = spin_lock(&user_pt_lock);
+    uint64_t *e = user_walk_create(va, level, &err);
+    if (e && level == 2 && user_is_table(*e, 2)) {
+        e = NULL;
+        err = -EEXIST;
+    }
+    if (e) {
+        uint64_t prev = __atomic_exchange_n(e, pte, __ATOMIC_SEQ_CST);
+        if (old)
+            *old = prev;
+    }
+    spin_unlock(&user_pt_lock, f);
+    return err;
+}
+
+int paging_user_prepare(uintptr_t va, int level)
+{
+    if (va >= USER_TOP)
+        return -EINVAL;
+    int err = 0;
+    irqflags_t f = spin_lock(&user_pt_lock);
+    user_walk_create(va, level, &err);
+    spin_unlock(&user_pt_lock, f);
+    return err;
+}
+
+bool paging_user_block_empty(uintptr_t va)
+{
+    bool empty = true;
+    irqflags_t f = spin_lock(&user_pt_lock);
+    uint64_t *table = table_virt(kernel_root);
+    for (int l = 4; l >= 2; l--) {
+        uint64_t v = READ_ONCE(table[LEVEL_INDEX(va, l)]);
+        if (l == 2 || !user_is_table(v, l)) {
+            empty = !v;
+            break;
+        }
+        table = table_virt(v & PTE_ADDR_MASK);
+    }
+    spin_unlock(&user_pt_lock, f);
+    return empty;
+}
+
+/* Replace the 2 MiB leaf *e by a table of 512 equivalent 4 KiB leaves. */
+static int user_split_large(uint64_t *e)
+{
+    uint64_t t = table_alloc();
+    if (!t)
+        return -ENOMEM;
+    uint64_t *pt = table_virt(t);
+    uint64_t old = __atomic_exchange_n(e, t | USER_TABLE_BITS, __ATOMIC_SEQ_CST);
+    uint64_t bits = old & ~PTE_ADDR_MASK & ~PTE_LARGE;
+    uint64_t base = old & PTE_ADDR_MASK & ~(uint64_t)(LARGE_PAGE_SIZE - 1);
+    for (unsigned i = 0; i < 512; i++)
+        pt[i] = (base + (uint64_t)i * PAGE_SIZE) | bits;
+    return 0;
+}
+
+int paging_user_split(uintptr_t va)
+{
+    if (va >= USER_TOP || IS_ALIGNED(va, LARGE_PAGE_SIZE))
+        return 0;
+    int level = 0, err = 0;
+    irqflags_t f = spin_lock(&user_pt_lock);
+    uint64_t *e = user_walk_find(va, &level);
+    if (e && level == 2)
+        err = user_split_large(e);
+    spin_unlock(&user_pt_lock, f);
+    return err;
+}
+
+enum user_walk_mode { WALK_READ, WALK_UNMAP, WALK_UPDATE };
+
+struct user_walk {
+    enum user_walk_mode mode;
+    uintptr_t start, end;
+    void *ctx;
+    paging_unmap_fn unmap_fn;
+    paging_update_fn update_fn;
+    paging_walk_fn walk_fn;
+    bool stop;
+    int err;
+    uintptr_t next; /* where a stopped walk resumes */
+};
+
+static bool user_table_empty(const uint64_t *t)
+{
+    for (unsigned i = 0; i < 512; i++)
+        if (t[i])
+            return false;
+    return true;
+}
+
+static void user_walk_leaf(struct user_walk *w, uint64_t *e, uint64_t v, uintptr_t va, int level)
+{
+    if (w->mode == WALK_READ) {
+        if (!w->walk_fn(w->ctx, va, v, level)) {
+            w->stop = true;
+            w->next = va + LEVEL_SPAN(level);
+        }
+    } else if (w->mode == WALK_UNMAP) {
+        uint64_t old = __atomic_exchange_n(e, 0, __ATOMIC_SEQ_CST);
+        if (!w->unmap_fn(w->ctx, va, old, level)) {
+            w->stop = true;
+            w->next = va + LEVEL_SPAN(level);
+        }
+    } else {
+        for (;;) {
+            uint64_t nv = w->update_fn(w->ctx, va, v, level);
+            if (nv == v || __atomic_compare_exchange_n(e, &v, nv, false, __ATOMIC_SEQ_CST,
+                                                       __ATOMIC_SEQ_CST))
+                break;
+        }
+    }
+}
+
+static void user_walk_table(struct user_walk *w, uint64_t *table, int level, uintptr_t base)
+{
+    uint64_t span = LEVEL_SPAN(level);
+    for (unsigned i = LEVEL_INDEX(MAX(w->start, base), level); i < 512 && !w->stop; i++) {
+        uintptr_t va = base + i * span;
+        if (va >= w->end)
+            break;
+        uint64_t *e = &table[i];
+        uint64_t v = READ_ONCE(*e);
+        if (!v)
+            continue;
+        bool whole = va >= w->start && va + span <= w->end;
+        if (user_is_leaf(v, level) && level <= 2) {
+            if (level == 1 || whole || w->mode == WALK_READ) {
+                user_walk_leaf(w, e, v, va, level);
+                continue;
+            }
+            if (user_split_large(e) != 0) {
+                w->err = -ENOMEM;
+                w->stop = true;
+                w->next = MAX(va, w->start);
+                return;
+            }
+            v = *e;
+        }
+        if (!user_is_table(v, level))
+            continue;
+        uint64_t *child = table_virt(v & PTE_ADDR_MASK);
+        user_walk_table(w, child, level - 1, va);
+        if (w->mode == WALK_UNMAP && user_table_empty(child) &&
+            w->unmap_fn(w->ctx, va, v & PTE_ADDR_MASK, 0))
+            WRITE_ONCE(*e, 0);
+    }
+}
+
+static int user_walk_run(struct user_walk *w, uintptr_t *next)
+{
+    w->end = MIN(w->end, (uintptr_t)USER_TOP);
+    w->next = w->end;
+    if (w->start < w->end) {
+        irqflags_t f = spin_lock(&user_pt_lock);
+        user_walk_table(w, table_virt(kernel_root), 4, 0);
+        spin_unlock(&user_pt_lock, f);
+    }
+    if (next)
+        *next = w->next;
+    return w->err;
+}
+
+int paging_user_unmap(uintptr_t start, uintptr_t end, paging_unmap_fn fn, void *ctx, uintptr_t *next)
+{
+    struct user_walk w = { .mode = WALK_UNMAP, .start = start, .end = end, .ctx = ctx, .unmap_fn = fn };
+    return user_walk_run(&w, next);
+}
+
+int paging_user_update(uintptr_t start, uintptr_t end, paging_update_fn fn, void *ctx)
+{
+    struct user_walk w = { .mode = WALK_UPDATE, .start = start, .end = end, .ctx = ctx, .update_fn = fn };
+    return user_walk_run(&w, NULL);
+}
+
+void paging_user_walk(uintptr_t start, uintptr_t end, paging_walk_fn fn, void *ctx)
+{
+    struct user_walk w = { .mode = WALK_READ, .start = start, .end = end, .ctx = ctx, .walk_fn = fn };
+    user_walk_run(&w, NULL);
+}

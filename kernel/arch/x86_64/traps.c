@@ -14,6 +14,7 @@ static struct {
     void *ctx;
 } irq_handlers[256];
 static void (*irq_exit_hook)(struct trap_frame *f);
+static void (*user_return_hook)(struct trap_frame *f);
 static unsigned next_device_vector = VEC_DEVICE_FIRST;
 
 static const char *const exception_names[32] = {
@@ -54,6 +55,17 @@ int trap_alloc_vector(void)
 void trap_set_irq_exit_hook(void (*hook)(struct trap_frame *f))
 {
     irq_exit_hook = hook;
+}
+
+void trap_set_user_return_hook(void (*hook)(struct trap_frame *f))
+{
+    user_return_hook = hook;
+}
+
+static void kick_handler(struct trap_frame *f, void *ctx)
+{
+    (void)f;
+    (void)ctx; /* the return to ring 3 does the work */
 }
 
 void trap_dump_frame(const struct trap_frame *f)
@@ -107,6 +119,7 @@ void trap_init_handlers(void)
 {
     trap_set_exception_handler(VEC_NMI, nmi_handler);
     trap_set_irq_handler(VEC_LAPIC_ERROR, lapic_error_handler, NULL);
+    trap_set_irq_handler(VEC_KICK, kick_handler, NULL);
 }
 
 void trap_dispatch(struct trap_frame *f);
@@ -118,6 +131,8 @@ void trap_dispatch(struct trap_frame *f)
         exception_handler_t h = exception_handlers[v];
         if (!h || !h(f))
             trap_fatal(f);
+        if ((f->cs & 3) && user_return_hook)
+            user_return_hook(f);
         return;
     }
     if (v == VEC_SPURIOUS)
@@ -130,4 +145,6 @@ void trap_dispatch(struct trap_frame *f)
     lapic_eoi();
     if (irq_exit_hook)
         irq_exit_hook(f);
+    if ((f->cs & 3) && user_return_hook)
+        user_return_hook(f);
 }

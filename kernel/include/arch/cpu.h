@@ -8,6 +8,7 @@
 #define MSR_LSTAR 0xc0000082
 #define MSR_FMASK 0xc0000084
 #define MSR_FS_BASE 0xc0000100
+#define MSR_TSC_AUX 0xc0000103
 #define MSR_GS_BASE 0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define MSR_APIC_BASE 0x1b
@@ -142,7 +143,7 @@ struct cpu_features {
     char vendor[13];
     uint32_t max_leaf, max_ext_leaf, max_hv_leaf;
     bool x2apic, tsc_deadline, invariant_tsc, nx, pdpe1gb, pge, smep, smap, umip,
-        fsgsbase, xsave, avx, rdrand, rdseed, hypervisor, kvmclock, kvmclock_stable;
+        fsgsbase, xsave, avx, rdrand, rdseed, rdtscp, hypervisor, kvmclock, kvmclock_stable;
     char hypervisor_sig[13];
     uint32_t family, model;
 };

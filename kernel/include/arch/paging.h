@@ -1,5 +1,5 @@
 /* Page tables: the kernel's map, the direct map of RAM, device and firmware
- * windows. One address space; these functions edit the kernel's half. */
+ * windows, and the application's lower half (the paging_user_* functions). */
 #pragma once
 
 #include "lib/types.h"
@@ -14,6 +14,9 @@
 #define PTE_LARGE (1ull << 7)
 #define PTE_GLOBAL (1ull << 8)
 #define PTE_NX (1ull << 63)
+/* Software bit (ignored by the MMU): a non-present user leaf that still owns its
+ * page, made inaccessible by mprotect(PROT_NONE). */
+#define PTE_SW_PROTNONE (1ull << 9)
 #define PTE_ADDR_MASK 0x000ffffffffff000ull
 
 /* Mapping attributes callers ask for; translated into PTE bits. */
@@ -49,3 +52,67 @@ void paging_set_table_allocator(uint64_t (*alloc_table)(void));
 /* Load the kernel page tables on a secondary CPU. */
 void paging_load_kernel_tables(void);
 uint64_t paging_kernel_root(void);
+
+/* ---- The application half [0, USER_TOP) ----
+ * Leaves are 4 KiB (level 1) or 2 MiB (level 2). A leaf is "present" (the MMU
+ * uses it) or "protnone" (PTE_SW_PROTNONE, not present, still holds a page).
+ * All functions serialise on one spinlock, so they are safe against faults
+ * being resolved on other CPUs; none flushes other CPUs' TLBs (arch/tlb.h):
+ * the caller does, before it frees what the callbacks handed it. */
+#define PAGING_LEVEL_4K 1
+#define PAGING_LEVEL_2M 2
+
+/* PTE bits for a user leaf of `pa`: present, user, writable when `write`, NX
+ * unless `exec` (when the CPU has NX); for level 2 also PTE_LARGE. */
+uint64_t paging_user_pte(uint64_t pa, bool write, bool exec, int level);
+/* The same leaf made inaccessible (PROT_NONE) but keeping its page. */
+uint64_t paging_user_protnone(uint64_t pte);
+static inline bool paging_pte_is_leaf(uint64_t pte)
+{
+    return pte & (PTE_PRESENT | PTE_SW_PROTNONE);
+}
+
+struct paging_leaf {
+    uint64_t pte;      /* raw entry */
+    uint64_t phys;     /* physical address of the page (4 KiB or 2 MiB base) */
+    uintptr_t va;      /* virtual base of the leaf */
+    int level;         /* 0: nothing mapped, else PAGING_LEVEL_* */
+    bool present, writable, exec, dirty, accessed, protnone;
+};
+/* Describe the leaf covering va; returns its level (0 when none). */
+int paging_user_lookup(uintptr_t va, struct paging_leaf *out);
+
+/* Install a leaf at va (aligned to its level). Creates page tables. A leaf
+ * already there is replaced and its old value stored in *old (else 0). For
+ * level 2, -EEXIST when a page table already covers the 2 MiB. -ENOMEM when a
+ * table page cannot be allocated. */
+int paging_user_map(uintptr_t va, uint64_t pte, int level, uint64_t *old);
+/* True when nothing at all (leaf or table) covers the 2 MiB block at va. */
+bool paging_user_block_empty(uintptr_t va);
+/* If a 2 MiB leaf covers va and va is not on its boundary, split it into 512
+ * 4 KiB leaves with the same bits. 0 or -ENOMEM. */
+int paging_user_split(uintptr_t va);
+
+/* Unmap callback: a removed leaf (level 1/2, old pte value; return false to
+ * stop after it) or, with level 0, a page-table page that is now empty (pte =
+ * its physical address): return true to have it unlinked and take it over
+ * (free it after the TLB flush), false to keep it in place. */
+typedef bool (*paging_unmap_fn)(void *ctx, uintptr_t va, uint64_t pte, int level);
+/* Remove every leaf in [start, end) and free emptied table pages through fn.
+ * Stores where it stopped in *next (end when done). 2 MiB leaves only partly
+ * inside are split first. 0 or -ENOMEM (split failed; nothing after *next done). */
+int paging_user_unmap(uintptr_t start, uintptr_t end, paging_unmap_fn fn, void *ctx, uintptr_t *next);
+
+/* Update callback: returns the new value for a leaf (return pte unchanged to
+ * leave it). May be called again if the MMU set accessed/dirty meanwhile. */
+typedef uint64_t (*paging_update_fn)(void *ctx, uintptr_t va, uint64_t pte, int level);
+/* Rewrite leaves in [start, end); 2 MiB leaves only partly inside are split. */
+int paging_user_update(uintptr_t start, uintptr_t end, paging_update_fn fn, void *ctx);
+
+/* Read-only walk over leaves intersecting [start, end) (a 2 MiB leaf is
+ * reported once, with its own base va). Return false to stop. */
+typedef bool (*paging_walk_fn)(void *ctx, uintptr_t va, uint64_t pte, int level);
+void paging_user_walk(uintptr_t start, uintptr_t end, paging_walk_fn fn, void *ctx);
+/* Make sure tables down to `level` exist for va (so a later paging_user_map
+ * at that level cannot fail). 0 or -ENOMEM. */
+int paging_user_prepare(uintptr_t va, int level);

@@ -30,6 +30,7 @@ struct trap_frame {
 #define VEC_RESCHEDULE 0xf1
 #define VEC_CALL_FUNCTION 0xf2
 #define VEC_PANIC_STOP 0xf3
+#define VEC_KICK 0xf4 /* no work: makes a CPU running application code enter the kernel (signals) */
 #define VEC_LAPIC_TIMER 0xfd
 #define VEC_LAPIC_ERROR 0xfe
 #define VEC_SPURIOUS 0xff
@@ -51,6 +52,8 @@ int trap_alloc_vector(void);
 /* Called on the way out of every interrupt (not exceptions) with IRQs off:
  * the scheduler uses it to preempt. */
 void trap_set_irq_exit_hook(void (*hook)(struct trap_frame *f));
+/* Called last before any return to ring 3 from an interrupt or exception. */
+void trap_set_user_return_hook(void (*hook)(struct trap_frame *f));
 
 void idt_init(void);  /* build the IDT (once) */
 void trap_init_handlers(void); /* NMI and LAPIC error handlers (once) */

@@ -6,12 +6,16 @@
 
 #define BOOTOPTS_MAX_ARGS 256
 #define BOOTOPTS_MAX_MMIO 32
+#define BOOTOPTS_MAX_ENV 128
 
 struct boot_options {
-    bool bootchart, verbose, nopci, power_off_on_abort, help;
+    bool bootchart, verbose, nopci, power_off_on_abort, help, strace, no_aslr;
     const char *console; /* "serial" (default) or "none" */
     uint64_t tsc_khz;    /* TSC frequency hint from the host tool, 0 if none */
     const char *test;    /* --test=NAME[,NAME...]: run kernel self-tests */
+    const char *cwd;     /* --cwd=DIR: the program's working directory */
+    unsigned envc;       /* --env=NAME=VALUE, repeatable */
+    char *env[BOOTOPTS_MAX_ENV];
     unsigned argc;       /* the program's command line */
     char *argv[BOOTOPTS_MAX_ARGS + 1];
     unsigned mmio_count; /* virtio_mmio.device=SIZE@BASE:IRQ[:ID] words the VMM added */

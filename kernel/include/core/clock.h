@@ -19,3 +19,15 @@ uint64_t clock_ns_to_tsc_deadline(uint64_t ns);
 uint64_t clock_tsc_to_ns(uint64_t tsc);
 const char *clock_source_name(void);
 const char *clock_calibration_name(void);
+
+/* What the vDSO needs to read the clock in ring 3. */
+#define CLOCK_USER_NONE 0     /* only the kernel can read it (per-CPU kvmclock) */
+#define CLOCK_USER_TSC 1
+#define CLOCK_USER_PVCLOCK 2
+struct clock_user_params {
+    uint64_t tsc_base, ns_per_tick_fp, pvclock_offset_ns, epoch_ns;
+    const void *pvclock_virt; /* the page holding the boot CPU's kvmclock area */
+};
+int clock_user_params(struct clock_user_params *p);
+/* clock_settime(CLOCK_REALTIME): move the wall clock. */
+void clock_set_realtime_ns(uint64_t ns);

@@ -17,6 +17,12 @@ void sched_idle_loop(void) __noreturn; /* the calling context becomes this CPU's
 void schedule(void);
 void sched_enqueue_new(struct thread *t);
 void sched_wake(struct thread *t);
+/* Whether this CPU should reschedule at the next opportunity (IRQs off). */
+bool sched_need_resched(void);
+/* Whether t may run on cpu (pinning and its affinity mask). */
+bool sched_cpu_allowed(const struct thread *t, unsigned cpu);
+/* Move the current thread to a CPU its affinity allows, if this one is not. */
+void sched_migrate_if_needed(void);
 /* Called after every context switch, in the new thread's context. */
 void sched_finish_switch(void);
 

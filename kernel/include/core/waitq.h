@@ -30,6 +30,9 @@ void waitq_init(struct waitq *wq);
 void waitq_prepare(struct waitq *wq, struct wait_entry *e);
 /* Block until woken or the monotonic deadline (0 = none) passes; returns 0 or -ETIMEDOUT. */
 int waitq_sleep(struct wait_entry *e, uint64_t deadline_ns);
+/* The same for an application thread, which a signal may interrupt:
+ * -EINTR when one is pending (thread.interrupted), before or after sleeping. */
+int waitq_sleep_intr(struct wait_entry *e, uint64_t deadline_ns);
 void waitq_finish(struct waitq *wq, struct wait_entry *e);
 void waitq_wake_one(struct waitq *wq);
 void waitq_wake_all(struct waitq *wq);

@@ -1,0 +1,12 @@
+/* Futexes: application threads waiting on a 32-bit word in their memory.
+ * Keyed by the word's address: there is one address space, so private and
+ * shared futexes are the same thing here. */
+#pragma once
+
+#include "lib/types.h"
+
+#define FUTEX_BITSET_ANY 0xffffffffu
+
+/* Wake up to `n` waiters on the word at `uaddr` whose bitset matches;
+ * returns how many were woken. */
+int futex_wake(uint64_t uaddr, int n, uint32_t bitset, bool from_kernel);
