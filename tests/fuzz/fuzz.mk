@@ -1,0 +1,17 @@
+# libFuzzer targets for the kernel's parsers (clang only; not part of make check):
+#   make fuzz-cpio [FUZZ_SECONDS=60]
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 10
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -Itests/unit/shim -Ikernel/include \
+	-DUNIT_TEST_BUILD -include tests/unit/host_rename.h
+
+$(BUILD)/tests/fuzz/cpio_fuzz: tests/fuzz/cpio_fuzz.c kernel/fs/cpio.c kernel/lib/printf.c tests/unit/host_rename.h
+	@mkdir -p $(dir $@)
+	$(call msg,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/cpio_fuzz.c kernel/fs/cpio.c kernel/lib/printf.c
+
+.PHONY: fuzz-cpio
+fuzz-cpio: $(BUILD)/tests/fuzz/cpio_fuzz
+	@mkdir -p $(BUILD)/tests/fuzz/cpio-corpus
+	$(PYTHON) tests/fuzz/cpio_seeds.py $(BUILD)/tests/fuzz/cpio-corpus
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(BUILD)/tests/fuzz/cpio-corpus
