@@ -11,6 +11,7 @@
 #include "mm/kmalloc.h"
 #include "mm/memmap.h"
 #include "mm/phys.h"
+#include "mm/vm.h"
 
 extern char __kernel_start[], __kernel_end[];
 
@@ -72,6 +73,7 @@ void mm_init(void)
     mm_create_zones();
     paging_set_table_allocator(buddy_table_alloc);
     kmalloc_init();
+    vm_init();
 
     struct phys_stats st;
     phys_get_stats(&st);

@@ -9,6 +9,8 @@
 #define PAGE_FLAG_SLAB 0x2     /* holds kmalloc objects */
 #define PAGE_FLAG_LARGE 0x4    /* head of a large kmalloc allocation */
 #define PAGE_FLAG_COUNTED 0x8  /* owned through `refs` (file data, mapped pages) */
+#define PAGE_FLAG_ANON 0x10    /* counted page of anonymous memory (mm/vm): never a file's */
+#define PAGE_FLAG_DIRTY 0x20   /* written through a shared mapping; the page cache writes it back */
 
 struct kmalloc_class;
 

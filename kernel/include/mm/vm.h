@@ -1,0 +1,120 @@
+/* The application's address space: its mappings (VMAs), the heap, the mmap
+ * area and stack growth, page faults, and the figures /proc shows. There is
+ * one page table for everything, so only one vm_space can exist at a time:
+ * it owns the lower half [0, USER_TOP). */
+#pragma once
+
+#include "arch/layout.h"
+#include "core/mutex.h"
+#include "mm/mman.h"
+#include "mm/vma.h"
+
+struct file;
+
+/* vm_fault flags: what the faulting access was. */
+#define VM_FAULT_WRITE 1
+#define VM_FAULT_EXEC 2
+#define VM_FAULT_USER 4
+
+#define VM_MMAP_MIN_ADDR 0x10000ul       /* hints below this are raised to it */
+#define VM_DEFAULT_MMAP_BASE (USER_TOP - MiB(128)) /* Linux's layout without ASLR */
+#define VM_DEFAULT_STACK_LIMIT MiB(8)    /* RLIMIT_STACK */
+#define VM_MAX_MAP_COUNT 65530           /* Linux's vm.max_map_count */
+
+struct vm_space {
+    struct mutex lock;          /* the VMAs, the counters and the page tables' contents */
+    struct vma_tree vmas;
+    uintptr_t mmap_base;        /* top-down mmap allocation starts below this */
+    uintptr_t brk_start, brk;   /* the heap is [brk_start, PAGE_ALIGN(brk)) */
+    uint64_t stack_limit;       /* bytes a grows-down VMA may reach */
+    uint64_t rss_anon, rss_file; /* mapped pages (4 KiB units), not the zero page */
+    uint64_t peak_rss, peak_pages;
+    uint64_t faults;            /* resolved faults (minor: nothing is read from disk here) */
+    bool lock_future;           /* mlockall(MCL_FUTURE) */
+};
+
+/* Summary figures for /proc/self/status and statm (bytes unless noted). */
+struct vm_stats {
+    uint64_t size, peak_size;   /* VmSize, VmPeak */
+    uint64_t rss, peak_rss;     /* VmRSS, VmHWM */
+    uint64_t rss_anon, rss_file;
+    uint64_t data, stack, exec, locked; /* VmData, VmStk, VmExe, VmLck */
+    uint64_t faults;
+    unsigned vma_count;
+};
+
+/* Per-VMA memory figures, as /proc/self/smaps shows them (bytes). */
+struct vm_smaps {
+    uint64_t size, rss, pss, pss_dirty, anonymous, shared_clean, shared_dirty, private_clean,
+        private_dirty, referenced, locked;
+    uint64_t anon_huge;         /* AnonHugePages: 2 MiB pages */
+};
+
+/* ---- Life cycle and layout (the ELF loader) ---- */
+
+/* Memory init: the zero page and the TLB shootdown handler. */
+void vm_init(void);
+
+/* An empty address space; NULL when out of memory or another one exists. */
+struct vm_space *vm_space_create(void);
+/* Unmap everything and free the space. */
+void vm_space_destroy(struct vm_space *vm);
+/* The heap starts at addr (the end of the program's bss); brk(0) returns it. */
+void vm_set_brk_base(struct vm_space *vm, uintptr_t addr);
+/* Top-down mmap allocation starts below addr (page aligned down). */
+void vm_set_mmap_base(struct vm_space *vm, uintptr_t addr);
+/* RLIMIT_STACK: how large grows-down VMAs may become. */
+void vm_set_stack_limit(struct vm_space *vm, uint64_t bytes);
+/* The main stack: [top - size, top) read-write, growing down on faults up to
+ * the stack limit, named "[stack]". Returns top - size or -errno. */
+long vm_map_stack(struct vm_space *vm, uintptr_t top, size_t size);
+/* Kernel pages (vDSO, vvar) at addr (0: anywhere, top-down), read-only unless
+ * prot says otherwise; phys[] gives each page and must outlive the mapping.
+ * Returns the address or -errno. */
+long vm_map_special(struct vm_space *vm, uintptr_t addr, size_t len, int prot,
+                    const uint64_t *phys, const char *name);
+
+/* ---- The memory system calls, for kernel callers (same semantics) ---- */
+
+/* mmap(2): f is NULL for MAP_ANONYMOUS (the VMA takes its own file reference). */
+long vm_mmap(struct vm_space *vm, uintptr_t addr, size_t len, int prot, int flags,
+             struct file *f, uint64_t off);
+int vm_munmap(struct vm_space *vm, uintptr_t addr, size_t len);
+int vm_mprotect(struct vm_space *vm, uintptr_t addr, size_t len, int prot);
+long vm_mremap(struct vm_space *vm, uintptr_t old_addr, size_t old_len, size_t new_len,
+               int flags, uintptr_t new_addr);
+int vm_madvise(struct vm_space *vm, uintptr_t addr, size_t len, int advice);
+/* brk(2): the new break, or the current one when the request fails. */
+uintptr_t vm_brk(struct vm_space *vm, uintptr_t addr);
+/* mincore(2) into a kernel buffer of DIV_ROUND_UP(len, 4096) bytes. */
+int vm_mincore(struct vm_space *vm, uintptr_t addr, size_t len, unsigned char *vec);
+int vm_msync(struct vm_space *vm, uintptr_t addr, size_t len, int flags);
+int vm_mlock(struct vm_space *vm, uintptr_t addr, size_t len, unsigned flags);
+int vm_munlock(struct vm_space *vm, uintptr_t addr, size_t len);
+int vm_mlockall(struct vm_space *vm, int flags);
+int vm_munlockall(struct vm_space *vm);
+/* Fault in every page of [addr, addr+len) now (writable private pages for
+ * writing). 0, -ENOMEM (a hole, or out of memory) or a fault error. */
+int vm_populate(struct vm_space *vm, uintptr_t addr, size_t len);
+
+/* ---- Page faults ----
+ * Resolve a fault at addr. 0: retry the access. -EFAULT: no mapping
+ * (SIGSEGV/SEGV_MAPERR); -EACCES: the mapping forbids it (SEGV_ACCERR);
+ * -ENXIO or -EIO: file page beyond the end or unreadable (SIGBUS/BUS_ADRERR);
+ * -ENOMEM: out of memory. Thread context, interrupts enabled (it may sleep);
+ * the caller must not hold vm->lock. */
+int vm_fault(struct vm_space *vm, uintptr_t addr, unsigned flags);
+
+/* ---- /proc ---- */
+
+/* /proc/self/maps in Linux's exact format. Writes at most size-1 bytes plus a
+ * NUL and returns the length the whole text needs (like snprintf). */
+size_t vm_format_maps(struct vm_space *vm, char *buf, size_t size);
+/* /proc/self/smaps (each maps line followed by its figures) and
+ * smaps_rollup (one [rollup] block); same return convention. */
+size_t vm_format_smaps(struct vm_space *vm, char *buf, size_t size);
+size_t vm_format_smaps_rollup(struct vm_space *vm, char *buf, size_t size);
+void vm_get_stats(struct vm_space *vm, struct vm_stats *out);
+/* Figures of the VMA containing addr (false when none), or of all (rollup). */
+bool vm_get_smaps(struct vm_space *vm, uintptr_t addr, struct vm_smaps *out);
+void vm_get_smaps_total(struct vm_space *vm, struct vm_smaps *out);

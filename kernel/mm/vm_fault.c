@@ -1,0 +1,273 @@
+/* Page faults: demand-zero anonymous memory (the shared zero page for reads,
+ * copy on write), 2 MiB pages for large aligned anonymous regions, file pages
+ * (shared: the page cache's own page; private: read-only until written, then
+ * copied), kernel pages, stack growth, and populating ranges ahead of time. */
+#include "core/log.h"
+#include "core/panic.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "vm_internal.h"
+
+static bool vm_access_allowed(const struct vma *v, unsigned flags)
+{
+    if (!vm_prot_accessible(v->prot))
+        return false;
+    if ((flags & VM_FAULT_WRITE) && !(v->prot & PROT_WRITE))
+        return false;
+    if ((flags & VM_FAULT_EXEC) && !(v->prot & PROT_EXEC))
+        return false;
+    return true; /* x86 cannot deny reads of a writable or executable page */
+}
+
+/* A fault just below a grows-down VMA extends it, within the stack limit and
+ * never closer than the guard gap to an accessible mapping below. */
+static struct vma *vm_grow_stack(struct vm_space *vm, uintptr_t addr)
+{
+    struct vma *v = vma_find_from(&vm->vmas, addr);
+    if (!v || !(v->flags & VMA_GROWSDOWN) || addr >= v->start)
+        return NULL;
+    uintptr_t start = ALIGN_DOWN(addr, PAGE_SIZE);
+    if (start < VM_MMAP_MIN_ADDR || v->end - start > vm->stack_limit)
+        return NULL;
+    struct vma *prev = vma_prev(v);
+    if (prev && start < prev->end)
+        return NULL;
+    if (prev && vm_prot_accessible(prev->prot) && !(prev->flags & VMA_GROWSDOWN) &&
+        start - prev->end < VMA_STACK_GUARD_GAP)
+        return NULL;
+    vma_set_bounds(&vm->vmas, v, start, v->end);
+    vm_note_peak(vm);
+    return v;
+}
+
+static int vm_file_error(int err)
+{
+    return err == -ENXIO || err == -ENOMEM ? err : -EIO;
+}
+
+/* The first touch of a 2 MiB block wholly inside an eligible VMA gets one
+ * zeroed 2 MiB page; each of its 512 frames is counted on its own, so the
+ * block can later be split (partial munmap/mprotect) without copying. */
+static bool vm_large_eligible(const struct vma *v, uintptr_t addr)
+{
+    if (!vm_large_pages || (v->flags & (VMA_SHARED | VMA_NOHUGEPAGE | VMA_STACK | VMA_GROWSDOWN)) ||
+        !(v->flags & VMA_ANON) || !vm_prot_accessible(v->prot))
+        return false;
+    uintptr_t block = ALIGN_DOWN(addr, LARGE_PAGE_SIZE);
+    return block >= v->start && block + LARGE_PAGE_SIZE <= v->end;
+}
+
+static int vm_fault_large(struct vm_space *vm, const struct vma *v, uintptr_t addr)
+{
+    uintptr_t block = ALIGN_DOWN(addr, LARGE_PAGE_SIZE);
+    if (!paging_user_block_empty(block))
+        return -EEXIST;
+    struct page *p = page_alloc(9);
+    if (!p)
+        return -ENOMEM;
+    memset(page_to_virt(p), 0, LARGE_PAGE_SIZE);
+    for (unsigned i = 0; i < 512; i++) {
+        p[i].flags = PAGE_FLAG_COUNTED | PAGE_FLAG_ANON;
+        p[i].order = 0;
+        p[i].refs = 1;
+        p[i].map_count = 0;
+    }
+    uint64_t pte = paging_user_pte(page_to_phys(p), v->prot & PROT_WRITE, v->prot & PROT_EXEC,
+                                   PAGING_LEVEL_2M);
+    int err = paging_user_map(block, pte, PAGING_LEVEL_2M, NULL);
+    if (err) {
+        for (unsigned i = 0; i < 512; i++)
+            p[i].flags = 0;
+        page_free(p, 9);
+        return err;
+    }
+    vm_account_map(vm, p, 512);
+    return 0;
+}
+
+static int vm_fault_anon(struct vm_space *vm, const struct vma *v, uintptr_t addr, unsigned flags)
+{
+    if (vm_large_eligible(v, addr) && vm_fault_large(vm, v, addr) == 0)
+        return 0; /* otherwise fall back to a 4 KiB page */
+    uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
+    bool exec = v->prot & PROT_EXEC;
+    if (!(flags & VM_FAULT_WRITE) && !(v->flags & VMA_SHARED)) {
+        uint64_t pte = paging_user_pte(page_to_phys(vm_zero_page), false, exec, PAGING_LEVEL_4K);
+        return vm_install_page(vm, va, vm_zero_page, pte);
+    }
+    struct page *p = vm_page_alloc_anon(true);
+    if (!p)
+        return -ENOMEM;
+    uint64_t pte = paging_user_pte(page_to_phys(p), v->prot & PROT_WRITE, exec, PAGING_LEVEL_4K);
+    return vm_install_page(vm, va, p, pte);
+}
+
+static uint64_t vm_page_index(const struct vma *v, uintptr_t addr)
+{
+    return v->pgoff + ((addr - v->start) >> PAGE_SHIFT);
+}
+
+static int vm_fault_file(struct vm_space *vm, const struct vma *v, uintptr_t addr, unsigned flags)
+{
+    uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
+    struct page *fp;
+    int err = vm_file_page(v->file, vm_page_index(v, addr), &fp);
+    if (err)
+        return vm_file_error(err);
+    bool exec = v->prot & PROT_EXEC;
+    if (v->flags & VMA_SHARED) {
+        uint64_t pte = paging_user_pte(page_to_phys(fp), v->prot & PROT_WRITE, exec, PAGING_LEVEL_4K);
+        return vm_install_page(vm, va, fp, pte);
+    }
+    if (!(flags & VM_FAULT_WRITE)) /* read-only until written: then copied */
+        return vm_install_page(vm, va, fp, paging_user_pte(page_to_phys(fp), false, exec, 1));
+    struct page *copy = vm_page_alloc_anon(false);
+    if (!copy) {
+        page_ref_put(fp);
+        return -ENOMEM;
+    }
+    memcpy(page_to_virt(copy), page_to_virt(fp), PAGE_SIZE);
+    page_ref_put(fp);
+    return vm_install_page(vm, va, copy, paging_user_pte(page_to_phys(copy), true, exec, 1));
+}
+
+/* Kernel pages are mapped as they are; a write to a writable one copies it. */
+static int vm_fault_special(const struct vma *v, uintptr_t addr)
+{
+    uint64_t phys = v->special[vm_page_index(v, addr)];
+    uint64_t pte = paging_user_pte(phys, false, v->prot & PROT_EXEC, PAGING_LEVEL_4K);
+    return paging_user_map(ALIGN_DOWN(addr, PAGE_SIZE), pte, PAGING_LEVEL_4K, NULL);
+}
+
+/* A write to a present read-only page of a writable VMA: copy the zero page,
+ * a file page or a kernel page into a private one. */
+static int vm_fault_cow(struct vm_space *vm, const struct vma *v, uintptr_t addr,
+                        const struct paging_leaf *leaf)
+{
+    uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
+    struct page *copy = vm_page_alloc_anon(false);
+    if (!copy)
+        return -ENOMEM;
+    struct page *old = vm_leaf_page(leaf->pte, leaf->level);
+    if (pfn_to_page(leaf->phys >> PAGE_SHIFT) == vm_zero_page)
+        memset(page_to_virt(copy), 0, PAGE_SIZE);
+    else
+        memcpy(page_to_virt(copy), phys_to_virt(leaf->phys), PAGE_SIZE);
+    uint64_t pte = paging_user_pte(page_to_phys(copy), true, v->prot & PROT_EXEC, PAGING_LEVEL_4K);
+    uint64_t prev;
+    int err = paging_user_map(va, pte, PAGING_LEVEL_4K, &prev);
+    if (err) {
+        page_ref_put(copy);
+        return err;
+    }
+    vm_account_map(vm, copy, 1);
+    /* other CPUs may still read the old page through their TLBs */
+    tlb_flush_page(va);
+    if (old) {
+        vm_account_unmap(vm, old, 1, false);
+        page_ref_put(old);
+    }
+    return 0;
+}
+
+/* Rewrite one leaf as v's protection wants it. */
+static uint64_t vm_refresh_leaf(void *ctx, uintptr_t va, uint64_t pte, int level)
+{
+    (void)va;
+    return vm_leaf_pte(ctx, pte, level);
+}
+
+static bool vm_leaf_satisfies(const struct paging_leaf *l, unsigned flags)
+{
+    return l->present && (!(flags & VM_FAULT_WRITE) || l->writable) &&
+           (!(flags & VM_FAULT_EXEC) || l->exec);
+}
+
+/* A leaf is there but did not allow the access. */
+static int vm_fault_present(struct vm_space *vm, const struct vma *v, uintptr_t addr,
+                            unsigned flags, struct paging_leaf *leaf)
+{
+    uint64_t want = vm_leaf_pte(v, leaf->pte, leaf->level);
+    if (want != leaf->pte) { /* stale bits (e.g. a write upgrade in place) */
+        uintptr_t base = leaf->va, span = leaf->level == 2 ? LARGE_PAGE_SIZE : PAGE_SIZE;
+        paging_user_update(base, base + span, vm_refresh_leaf, (void *)v);
+        paging_user_lookup(addr, leaf);
+        if (vm_leaf_satisfies(leaf, flags))
+            return 0;
+    }
+    if ((flags & VM_FAULT_WRITE) && leaf->level == PAGING_LEVEL_4K)
+        return vm_fault_cow(vm, v, addr, leaf);
+    return -EACCES; /* cannot happen while VMAs and leaves agree */
+}
+
+int vm_fault_locked(struct vm_space *vm, uintptr_t addr, unsigned flags)
+{
+    if (addr >= USER_TOP)
+        return -EFAULT;
+    struct vma *v = vma_find(&vm->vmas, addr);
+    if (!v && !(v = vm_grow_stack(vm, addr)))
+        return -EFAULT;
+    if (!vm_access_allowed(v, flags))
+        return -EACCES;
+    struct paging_leaf leaf;
+    if (paging_user_lookup(addr, &leaf)) {
+        /* already right: another CPU resolved it, or our TLB was stale */
+        if (vm_leaf_satisfies(&leaf, flags))
+            return 0;
+        return vm_fault_present(vm, v, addr, flags, &leaf);
+    }
+    vm->faults++;
+    if (v->flags & VMA_SPECIAL) {
+        int err = vm_fault_special(v, addr);
+        if (err || !(flags & VM_FAULT_WRITE))
+            return err;
+        paging_user_lookup(addr, &leaf);
+        return vm_fault_cow(vm, v, addr, &leaf);
+    }
+    if (v->file)
+        return vm_fault_file(vm, v, addr, flags);
+    return vm_fault_anon(vm, v, addr, flags);
+}
+
+int vm_fault(struct vm_space *vm, uintptr_t addr, unsigned flags)
+{
+    mutex_lock(&vm->lock);
+    int err = vm_fault_locked(vm, addr, flags);
+    mutex_unlock(&vm->lock);
+    return err;
+}
+
+/* Writable private memory is populated for writing (no zero page, no later
+ * copy); everything else as if read. PROT_NONE VMAs are skipped. */
+int vm_populate_locked(struct vm_space *vm, uintptr_t start, uintptr_t end)
+{
+    for (uintptr_t a = start; a < end;) {
+        struct vma *v = vma_find(&vm->vmas, a);
+        if (!v)
+            return -ENOMEM;
+        if (!vm_prot_accessible(v->prot)) {
+            a = v->end;
+            continue;
+        }
+        unsigned flags = (v->prot & PROT_WRITE) && !(v->flags & VMA_SHARED) ? VM_FAULT_WRITE : 0;
+        int err = vm_fault_locked(vm, a, flags);
+        if (err)
+            return err;
+        struct paging_leaf leaf;
+        paging_user_lookup(a, &leaf);
+        a = leaf.level == PAGING_LEVEL_2M ? leaf.va + LARGE_PAGE_SIZE : a + PAGE_SIZE;
+    }
+    return 0;
+}
+
+int vm_populate(struct vm_space *vm, uintptr_t addr, size_t len)
+{
+    uintptr_t start = ALIGN_DOWN(addr, PAGE_SIZE);
+    if (len > USER_TOP || addr > USER_TOP - len)
+        return -ENOMEM;
+    uintptr_t end = ALIGN_UP(addr + len, PAGE_SIZE);
+    mutex_lock(&vm->lock);
+    int err = vm_populate_locked(vm, start, end);
+    mutex_unlock(&vm->lock);
+    return err;
+}
