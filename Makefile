@@ -32,7 +32,7 @@ KERNEL_OBJS := $(patsubst kernel/%,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 OSPREY_SRCS := $(wildcard tools/osprey/*.c)
 OSPREY_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(OSPREY_SRCS))
 
-.PHONY: all kernel tools check unit-tests run clean
+.PHONY: all kernel tools check unit-tests guest-tests run clean
 all: kernel tools
 kernel: $(BUILD)/kernel.elf
 tools: $(BUILD)/osprey
@@ -95,8 +95,9 @@ $(BUILD)/osprey: $(OSPREY_OBJS)
 include tests/unit/unit.mk
 include tests/linuxboot/linuxboot.mk
 include tests/fixtures/fixtures.mk
+include tests/guest/guest.mk
 
-check: all unit-tests $(LINUXBOOT_BIN) $(FIXTURES)
+check: all unit-tests $(LINUXBOOT_BIN) $(FIXTURES) $(GUEST_BINS)
 	$(PYTHON) -m pytest -q tests
 
 run: all

@@ -72,8 +72,10 @@ int arch_uthread_clone(struct arch_uthread *child, const struct arch_uthread *pa
 
 void arch_uthread_destroy(struct arch_uthread *u)
 {
-    for (unsigned i = 0; i < MAX_CPUS; i++)
-        __atomic_compare_exchange_n(&fpu_owner[i], &u, NULL, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < MAX_CPUS; i++) {
+        struct arch_uthread *expected = u; /* a failed exchange overwrites it */
+        __atomic_compare_exchange_n(&fpu_owner[i], &expected, NULL, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    }
     fpu_state_free(u->fpu);
     u->fpu = NULL;
 }
