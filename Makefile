@@ -96,6 +96,7 @@ include tests/unit/unit.mk
 include tests/linuxboot/linuxboot.mk
 include tests/fixtures/fixtures.mk
 include tests/guest/guest.mk
+include tests/fuzz/fuzz.mk
 
 check: all unit-tests $(LINUXBOOT_BIN) $(FIXTURES) $(GUEST_BINS)
 	$(PYTHON) -m pytest -q tests

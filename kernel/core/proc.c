@@ -38,6 +38,7 @@ struct proc *proc_create(int pid)
     p->next_tid = pid + 1;
     spin_init(&p->lock);
     list_init(&p->threads);
+    list_init(&p->ptimers);
     proc_default_rlimits(p);
     p->start_time_ns = clock_monotonic_ns();
     p->dumpable = 1;

@@ -187,12 +187,24 @@ static struct timeval ns_to_timeval(uint64_t ns)
     return (struct timeval){ (int64_t)(ns / NSEC_PER_SEC), (int64_t)(ns % NSEC_PER_SEC / 1000) };
 }
 
+uint64_t thread_cpu_time_ns(const struct thread *t)
+{
+    uint64_t ns = READ_ONCE(t->runtime_ns);
+    /* a thread on a CPU has run since exec_start_ns, not yet added up */
+    if (READ_ONCE(t->state) == THREAD_RUNNING) {
+        uint64_t start = READ_ONCE(t->exec_start_ns), now = clock_monotonic_ns();
+        if (now > start)
+            ns += now - start;
+    }
+    return ns;
+}
+
 uint64_t proc_cpu_time_ns(struct proc *p)
 {
     uint64_t total = p->dead_threads_ns;
     irqflags_t f = spin_lock(&p->lock);
     for (struct list_node *n = p->threads.next; n != &p->threads; n = n->next)
-        total += list_entry(n, struct thread, proc_link)->runtime_ns;
+        total += thread_cpu_time_ns(list_entry(n, struct thread, proc_link));
     spin_unlock(&p->lock, f);
     return total;
 }
@@ -205,7 +217,7 @@ long sys_getrusage(int who, struct rusage_abi __user *usage)
     if (who == RUSAGE_SELF) {
         r.utime = ns_to_timeval(proc_cpu_time_ns(t->proc)); /* no user/system split is kept */
     } else if (who == RUSAGE_THREAD) {
-        r.utime = ns_to_timeval(t->runtime_ns);
+        r.utime = ns_to_timeval(thread_cpu_time_ns(t));
         r.nvcsw = (int64_t)t->switches;
     } else if (who != RUSAGE_CHILDREN) {
         return -EINVAL;

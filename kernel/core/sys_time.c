@@ -23,17 +23,6 @@
 #define CLOCK_TAI 11
 #define TIMER_ABSTIME 1
 
-static uint64_t thread_cpu_ns(struct thread *t)
-{
-    uint64_t ns = t->runtime_ns;
-    if (t == thread_current()) {
-        uint64_t now = clock_monotonic_ns();
-        if (now > t->exec_start_ns)
-            ns += now - t->exec_start_ns; /* the part of this slice not yet accounted */
-    }
-    return ns;
-}
-
 /* A clock's current value, or -EINVAL. Negative ids are the CPU-time clocks
  * of a process or thread (clock_getcpuclockid, pthread_getcpuclockid). */
 static int clock_read(int clk, uint64_t *ns)
@@ -47,11 +36,11 @@ static int clock_read(int clk, uint64_t *ns)
             struct thread *o = id == 0 ? t : proc_find_thread(t->proc, id);
             if (!o)
                 return -EINVAL;
-            *ns = thread_cpu_ns(o);
+            *ns = thread_cpu_time_ns(o);
         } else {
             if (id != 0 && id != t->proc->pid)
                 return -EINVAL;
-            *ns = proc_cpu_time_ns(t->proc) + (thread_cpu_ns(t) - t->runtime_ns);
+            *ns = proc_cpu_time_ns(t->proc);
         }
         return 0;
     }
@@ -70,10 +59,10 @@ static int clock_read(int clk, uint64_t *ns)
         *ns = clock_monotonic_ns();
         return 0;
     case CLOCK_PROCESS_CPUTIME_ID:
-        *ns = proc_cpu_time_ns(t->proc) + (thread_cpu_ns(t) - t->runtime_ns);
+        *ns = proc_cpu_time_ns(t->proc);
         return 0;
     case CLOCK_THREAD_CPUTIME_ID:
-        *ns = thread_cpu_ns(t);
+        *ns = thread_cpu_time_ns(t);
         return 0;
     default:
         return -EINVAL;

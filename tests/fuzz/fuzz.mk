@@ -15,3 +15,15 @@ fuzz-cpio: $(BUILD)/tests/fuzz/cpio_fuzz
 	@mkdir -p $(BUILD)/tests/fuzz/cpio-corpus
 	$(PYTHON) tests/fuzz/cpio_seeds.py $(BUILD)/tests/fuzz/cpio-corpus
 	$< -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(BUILD)/tests/fuzz/cpio-corpus
+
+# The ELF validator, seeded with real executables of this machine.
+$(BUILD)/tests/fuzz/elf_fuzz: tests/fuzz/elf_fuzz.c kernel/exec/elf.c
+	@mkdir -p $(dir $@)
+	$(call msg,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/elf_fuzz.c kernel/exec/elf.c
+
+.PHONY: fuzz-elf
+fuzz-elf: $(BUILD)/tests/fuzz/elf_fuzz
+	@mkdir -p $(BUILD)/tests/fuzz/elf-corpus
+	@cp /bin/true /bin/busybox $(BUILD)/vdso/vdso.so $(BUILD)/tests/fuzz/elf-corpus/ 2>/dev/null || true
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/tests/fuzz/elf-corpus

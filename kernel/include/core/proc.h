@@ -12,6 +12,7 @@ struct vm_space;    /* mm/vm.h */
 struct fd_table;    /* fs/fdtable.h */
 struct fs_context;  /* fs/fs_context.h */
 struct sighand;     /* core/signal.h */
+struct ptimer;      /* core/sys_timer.c */
 struct thread;
 
 #define PROC_RLIMIT_COUNT 16
@@ -66,6 +67,10 @@ struct proc {
     int pdeathsig, dumpable, keepcaps;
     bool no_new_privs;
     uint64_t dead_threads_ns;     /* CPU time of threads that have exited */
+    struct ptimer *itimers[3];    /* ITIMER_REAL, _VIRTUAL, _PROF, made on first use */
+    struct list_node ptimers;     /* timer_create's timers */
+    unsigned nptimers;
+    int next_ptimer_id;
     struct rlimit64 rlimits[PROC_RLIMIT_COUNT];
 
     /* What /proc/self shows: copies made at exec. */
@@ -92,3 +97,5 @@ int proc_alloc_tid(struct proc *p);
 struct thread *proc_find_thread(struct proc *p, int tid);
 /* CPU time of every thread, live and gone. */
 uint64_t proc_cpu_time_ns(struct proc *p);
+/* CPU time of one thread, including the slice it is running now. */
+uint64_t thread_cpu_time_ns(const struct thread *t);
