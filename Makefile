@@ -32,7 +32,7 @@ KERNEL_OBJS := $(patsubst kernel/%,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 OSPREY_SRCS := $(wildcard tools/osprey/*.c)
 OSPREY_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(OSPREY_SRCS))
 
-.PHONY: all kernel tools check unit-tests guest-tests run clean
+.PHONY: all kernel tools check unit-tests guest-tests go-programs run clean
 all: kernel tools
 kernel: $(BUILD)/kernel.elf
 tools: $(BUILD)/osprey
@@ -97,8 +97,9 @@ include tests/linuxboot/linuxboot.mk
 include tests/fixtures/fixtures.mk
 include tests/guest/guest.mk
 include tests/fuzz/fuzz.mk
+include tests/go/go.mk
 
-check: all unit-tests $(LINUXBOOT_BIN) $(FIXTURES) $(GUEST_BINS)
+check: all unit-tests $(LINUXBOOT_BIN) $(FIXTURES) $(GUEST_BINS) $(GO_PROGRAMS)
 	$(PYTHON) -m pytest -q tests
 
 run: all

@@ -1,0 +1,3 @@
+module osprey/tests/goroutines
+
+go 1.19
