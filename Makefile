@@ -35,7 +35,7 @@ OSPREY_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(OSPREY_SRCS))
 .PHONY: all kernel tools check unit-tests guest-tests go-programs run clean
 all: kernel tools
 kernel: $(BUILD)/kernel.elf
-tools: $(BUILD)/osprey
+tools: $(BUILD)/osprey $(BUILD)/osprey-selftest
 
 $(BUILD)/kernel/%.c.o: kernel/%.c
 	@mkdir -p $(dir $@)
@@ -89,6 +89,12 @@ $(BUILD)/tools/%.o: tools/%.c
 	$(call msg,HOSTCC,$<)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
 $(BUILD)/osprey: $(OSPREY_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(HOSTCC) -o $@ $^
+# the host tool's unit tests (tests/test_osprey_selftest.py runs them)
+OSPREY_TEST_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/osprey/selftest/*.c))
+$(BUILD)/tools/osprey/selftest/%.o: HOST_CFLAGS += -Itools/osprey
+$(BUILD)/osprey-selftest: $(OSPREY_TEST_OBJS) $(filter-out $(BUILD)/tools/osprey/main.o,$(OSPREY_OBJS))
 	$(call msg,LINK,$@)
 	$(Q)$(HOSTCC) -o $@ $^
 

@@ -103,7 +103,8 @@ def test_gdb_waits_for_the_debugger_and_keeps_a_panic_inspectable(osprey):
     (["--kernel", "/nonexistent/kernel.elf"], "kernel not found: /nonexistent/kernel.elf"),
     (["--initrd", "/nonexistent/initrd"], "initrd not found: /nonexistent/initrd"),
     (["--qemu", "/nonexistent/qemu"], "QEMU not found at /nonexistent/qemu"),
-    (["stray"], 'unexpected argument "stray"'),
+    (["stray"], "image not found: stray"),
+    (["a.img", "b.img"], 'unexpected argument "b.img"'),
     (["--vmm"], "option --vmm needs a value"),
 ])
 def test_bad_input_gets_one_clear_line(osprey, args, message):

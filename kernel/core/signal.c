@@ -114,16 +114,43 @@ static struct thread *pick_taker(struct proc *p, int sig)
     return NULL;
 }
 
+static int send_locked(struct proc *p, struct thread *t, int sig, const struct siginfo_abi *info);
+
 int signal_send(struct proc *p, struct thread *t, int sig, const struct siginfo_abi *info)
 {
+    irqflags_t f = spin_lock(&p->sighand->lock);
+    int e = send_locked(p, t, sig, info);
+    spin_unlock(&p->sighand->lock, f);
+    return e;
+}
+
+/* Threads leave the process list under the sighand lock, so a thread found
+ * under it stays valid until the lock is dropped. */
+int signal_send_tid(struct proc *p, int tid, int sig, const struct siginfo_abi *info)
+{
+    irqflags_t f = spin_lock(&p->sighand->lock);
+    struct thread *t = NULL;
+    spin_lock_raw(&p->lock);
+    for (struct list_node *n = p->threads.next; n != &p->threads; n = n->next) {
+        struct thread *c = list_entry(n, struct thread, proc_link);
+        if (c->utid == tid) {
+            t = c;
+            break;
+        }
+    }
+    spin_unlock_raw(&p->lock);
+    int e = t ? (sig ? send_locked(p, t, sig, info) : 0) : -ESRCH;
+    spin_unlock(&p->sighand->lock, f);
+    return e;
+}
+
+static int send_locked(struct proc *p, struct thread *t, int sig, const struct siginfo_abi *info)
+{
     struct sighand *sh = p->sighand;
-    irqflags_t f = spin_lock(&sh->lock);
     int e = 0;
     bool blocked = t ? (t->sig_blocked & SIG_BIT(sig)) != 0 : false;
-    if (sig_ignored(sh, sig) && !blocked && sig != SIGKILL) {
-        spin_unlock(&sh->lock, f);
+    if (sig_ignored(sh, sig) && !blocked && sig != SIGKILL)
         return 0; /* discarded at once, as POSIX allows for ignored signals */
-    }
     e = queue_info(sh, t ? &t->sigpend : &sh->shared, sig, info);
     if (!e) {
         spin_lock_raw(&p->lock);
@@ -132,7 +159,6 @@ int signal_send(struct proc *p, struct thread *t, int sig, const struct siginfo_
             signal_wake(taker);
         spin_unlock_raw(&p->lock);
     }
-    spin_unlock(&sh->lock, f);
     return e;
 }
 

@@ -288,12 +288,7 @@ static long send_to_thread(int tgid, int tid, int sig, const struct siginfo_abi 
         return -EINVAL;
     if (tgid != -1 && tgid != p->pid)
         return -ESRCH;
-    struct thread *t = proc_find_thread(p, tid);
-    if (!t)
-        return -ESRCH;
-    if (!sig)
-        return 0;
-    return signal_send(p, t, sig, info);
+    return signal_send_tid(p, tid, sig, info);
 }
 
 long sys_tgkill(int tgid, int tid, int sig)

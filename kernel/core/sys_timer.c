@@ -100,8 +100,10 @@ static void ptimer_fire(struct timer *t)
         info.timer.tid = pt->id;
         info.timer.overrun = overrun;
         info.timer.value = pt->value;
-        struct thread *target = pt->notify == SIGEV_THREAD_ID ? proc_find_thread(pt->proc, pt->tid) : NULL;
-        signal_send(pt->proc, target, pt->signo, &info);
+        if (pt->notify == SIGEV_THREAD_ID)
+            signal_send_tid(pt->proc, pt->tid, pt->signo, &info);
+        else
+            signal_send(pt->proc, NULL, pt->signo, &info);
     }
     if (pt->expires)
         ptimer_schedule(pt);

@@ -110,11 +110,14 @@ void user_thread_exit(int status)
         if (put_user_u32(word, 0) == 0)
             futex_wake((uint64_t)word, 1, FUTEX_BITSET_ANY, true);
     }
-    irqflags_t fl = spin_lock(&p->lock);
+    /* off the list under the sighand lock too: senders look threads up under it */
+    irqflags_t fl = spin_lock(&p->sighand->lock);
+    spin_lock_raw(&p->lock);
     list_remove(&t->proc_link);
     p->dead_threads_ns += t->runtime_ns;
     bool last = --p->nthreads == 0;
-    spin_unlock(&p->lock, fl);
+    spin_unlock_raw(&p->lock);
+    spin_unlock(&p->sighand->lock, fl);
     if (last)
         user_process_exit(status);
     thread_exit(status);

@@ -114,7 +114,11 @@ static ssize_t console_read(struct file *f, struct uio *u, uint64_t *pos)
             return r;
         if (f->flags & O_NONBLOCK)
             return -EAGAIN;
-        poll_head_wait(&con.poll, console_has_input, NULL, 0);
+        int err = poll_head_wait(&con.poll, console_has_input, NULL, 0);
+        if (err == -EINTR)
+            return -ERESTARTSYS; /* SA_RESTART handlers resume the read */
+        if (err)
+            return err;
     }
 }
 

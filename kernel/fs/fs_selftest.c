@@ -403,6 +403,7 @@ SELFTEST(vfs, "VFS, ramfs/tmpfs, devfs, fd tables, locks and the initrd root", t
     fails += fs_selftest_devices();
     fails += fs_selftest_fds();
     fails += fs_selftest_locks();
+    fails += fs_selftest_stress();
     fails += fs_selftest_initrd();
     return fails;
 }

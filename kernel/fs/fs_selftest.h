@@ -24,3 +24,4 @@ int fs_selftest_devices(void);
 int fs_selftest_fds(void);
 int fs_selftest_initrd(void);
 int fs_selftest_locks(void);
+int fs_selftest_stress(void);

@@ -39,9 +39,9 @@ int getname(const char __user *u, char **out)
     if (!buf)
         return -ENOMEM;
     long n = strncpy_from_user(buf, u, PATH_MAX);
-    if (n < 0) {
+    if (n < 0 || n >= PATH_MAX) { /* a length that cannot be is a fault too */
         kfree(buf);
-        return (int)n;
+        return n < 0 && n >= -4095 ? (int)n : -EFAULT;
     }
     *out = buf;
     return 0;

@@ -126,7 +126,10 @@ int vfs_lock_set(struct file *f, int kind, void *owner, const struct vfs_lock_re
             err = -EAGAIN;
             break;
         }
-        waitq_sleep(&e, 0);
+        if (waitq_sleep_intr(&e, 0) == -EINTR) {
+            err = -ERESTARTSYS; /* restarted under SA_RESTART, as on Linux */
+            break;
+        }
     }
     if (wait)
         waitq_finish(&locks_wq, &e);

@@ -276,34 +276,31 @@ static void lock_two_victims(struct vnode *a, struct vnode *b)
         mutex_lock(&b->lock);
 }
 
-/* Type and topology checks on the source od and the target nd (may be NULL). */
+/* Type and topology checks on the source od and the target nd (may be
+ * NULL), in the order Linux makes them. */
 static int rename_check(struct parent *op, struct parent *np, struct dentry *od, struct dentry *nd,
                         unsigned flags)
 {
-    struct vnode *ov = od->vnode;
-    if ((op->last.trailing_slash || np->last.trailing_slash) && !S_ISDIR(ov->mode))
-        return -ENOTDIR;
-    if (nd) {
-        struct vnode *nv = nd->vnode;
-        if (flags & RENAME_NOREPLACE)
-            return -EEXIST;
-        if (!(flags & RENAME_EXCHANGE)) {
-            if (S_ISDIR(ov->mode) && !S_ISDIR(nv->mode))
-                return -ENOTDIR;
-            if (!S_ISDIR(ov->mode) && S_ISDIR(nv->mode))
-                return -EISDIR;
-        }
-        if (READ_ONCE(nd->mounted))
-            return -EBUSY;
-        if (S_ISDIR(nv->mode) && dentry_is_ancestor(nd, op->dir.dentry))
-            return flags & RENAME_EXCHANGE ? -EINVAL : -ENOTEMPTY;
-    } else if (flags & RENAME_EXCHANGE) {
+    struct vnode *ov = od->vnode, *nv = nd ? nd->vnode : NULL;
+    if (!nd && (flags & RENAME_EXCHANGE))
         return -ENOENT;
-    }
-    if (READ_ONCE(od->mounted))
-        return -EBUSY;
-    if (S_ISDIR(ov->mode) && dentry_is_ancestor(od, np->dir.dentry))
+    if ((flags & RENAME_EXCHANGE) && !S_ISDIR(nv->mode) && np->last.trailing_slash)
+        return -ENOTDIR;
+    if (!S_ISDIR(ov->mode) && (op->last.trailing_slash ||
+                               (!(flags & RENAME_EXCHANGE) && np->last.trailing_slash)))
+        return -ENOTDIR;
+    if (dentry_is_ancestor(od, np->dir.dentry))
         return -EINVAL; /* into itself */
+    if (nd && dentry_is_ancestor(nd, op->dir.dentry))
+        return flags & RENAME_EXCHANGE ? -EINVAL : -ENOTEMPTY;
+    if (nd && !(flags & RENAME_EXCHANGE)) {
+        if (S_ISDIR(ov->mode) && !S_ISDIR(nv->mode))
+            return -ENOTDIR;
+        if (!S_ISDIR(ov->mode) && S_ISDIR(nv->mode))
+            return -EISDIR;
+    }
+    if (READ_ONCE(od->mounted) || (nd && READ_ONCE(nd->mounted)))
+        return -EBUSY;
     return mnt_readonly(op->dir.mnt) ? -EROFS : 0;
 }
 

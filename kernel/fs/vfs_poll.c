@@ -48,8 +48,9 @@ int poll_head_wait(struct poll_head *h, bool (*cond)(void *arg), void *arg, uint
         waitq_prepare(&h->wq, &e);
         if (cond(arg))
             break;
-        if (waitq_sleep(&e, deadline_ns) == -ETIMEDOUT) {
-            err = cond(arg) ? 0 : -ETIMEDOUT;
+        int r = waitq_sleep_intr(&e, deadline_ns); /* a signal ends the wait */
+        if (r == -ETIMEDOUT || r == -EINTR) {
+            err = cond(arg) ? 0 : r;
             break;
         }
     }

@@ -332,6 +332,45 @@ static int test_mmap_args(struct vm_space *vm)
     return fails;
 }
 
+/* Linux's exact text: a trailing space when there is no name, names at
+ * column 73, and smaps figures for what was touched. */
+static int test_maps_format(struct vm_space *vm)
+{
+    static char text[4096];
+    long a = vm_mmap(vm, 0x500000000, 3 * PG, RW, ANON | MAP_FIXED, NULL, 0);
+    long s = vm_mmap(vm, 0x500010000, PG, PROT_READ, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
+    vm_fault(vm, a, VM_FAULT_WRITE);
+    vm_fault(vm, a + PG, VM_FAULT_WRITE);
+    vm_fault(vm, a + 2 * PG, 0); /* the zero page: not counted */
+    size_t n = vm_format_maps(vm, text, sizeof(text));
+    int fails = selftest_check(n < sizeof(text) && contains(text, "500000000-500003000 rw-p 00000000 00:00 0 \n"),
+                               "maps: an anonymous mapping ends with a space");
+    char want[128];
+    int w = snprintf(want, sizeof(want), "500010000-500011000 r--s 00000000 00:00 0 ");
+    snprintf(want + w, sizeof(want) - (size_t)w, "%*s/dev/zero (deleted)\n", 73 - w, "");
+    fails += selftest_check(contains(text, want), "maps: shared anonymous memory is /dev/zero (deleted) at column 73");
+    struct vm_smaps sm;
+    fails += selftest_check(vm_get_smaps(vm, a, &sm) && sm.size == 3 * PG && sm.rss == 2 * PG &&
+                                sm.anonymous == 2 * PG && sm.pss == 2 * PG && sm.private_dirty + sm.private_clean == 2 * PG,
+                            "smaps: Size 12 kB, Rss = Pss = Anonymous = 8 kB (the zero page is not counted)");
+    n = vm_format_smaps(vm, text, sizeof(text));
+    fails += selftest_check(n > 0 && contains(text, "Rss:                   8 kB\n") &&
+                                contains(text, "KernelPageSize:        4 kB\n") && contains(text, "VmFlags: rd wr mr mw me ac \n"),
+                            "smaps: Linux's field layout");
+    struct vm_stats st;
+    vm_get_stats(vm, &st);
+    fails += selftest_check(st.rss >= 2 * PG && st.vma_count == vm->vmas.count && st.size == vm->vmas.pages * PG,
+                            "status figures: VmRSS %lu kB, VmSize %lu kB, %u mappings", st.rss >> 10, st.size >> 10,
+                            st.vma_count);
+    /* truncation: snprintf's convention */
+    size_t whole = vm_format_maps(vm, text, sizeof(text));
+    fails += selftest_check(vm_format_maps(vm, text, 10) == whole && strlen(text) == 9,
+                            "a short buffer gets a NUL-terminated prefix and the full length back");
+    vm_munmap(vm, a, 3 * PG);
+    vm_munmap(vm, s, PG);
+    return fails;
+}
+
 static int test_stack(struct vm_space *vm)
 {
     int fails = 0;
@@ -356,7 +395,7 @@ static int test_stack(struct vm_space *vm)
                             (int)strlen(want) - 1, want);
     vm_munmap(vm, g, PG);
     vm_munmap(vm, top - 40 * PG, 40 * PG);
-    return fails;
+    return fails + test_maps_format(vm);
 }
 
 SELFTEST(vm, "address spaces: demand paging, COW, 2 MiB pages, munmap/mprotect/mremap/brk, TLB shootdown", true)

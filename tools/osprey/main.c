@@ -13,7 +13,9 @@ static void usage(FILE *out)
     fprintf(out, "usage: osprey COMMAND [options]\n"
                  "\n"
                  "commands:\n"
-                 "  run        boot the Osprey kernel on QEMU (osprey run --help)\n"
+                 "  build      package a program into an image (osprey build --help)\n"
+                 "  run        boot an image, a directory or the kernel (osprey run --help)\n"
+                 "  inspect    list an image's files and default command (osprey inspect --help)\n"
                  "  version    print the version\n"
                  "  help       this help\n");
 }
@@ -27,6 +29,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "build"))
+        return cmd_build(argc - 1, argv + 1);
+    if (!strcmp(cmd, "inspect"))
+        return cmd_inspect(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("osprey %s\n", OSPREY_VERSION);
         return 0;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define KERNEL_CMDLINE_MAX 8191 /* the kernel's BOOT_CMDLINE_MAX - 1 */
+
 struct machine {
     const char *vmm;
     const char *qemu_machine;
@@ -80,6 +82,9 @@ char *kernel_cmdline(const struct run_config *cfg, enum accel accel)
         kernel_word_append(&buf, &len, "--verbose");
     for (int i = 0; i < cfg->nkernel_args; i++)
         kernel_word_append(&buf, &len, cfg->kernel_args[i]);
+    if (len > KERNEL_CMDLINE_MAX)
+        die("the kernel command line would be %zu bytes; the kernel takes at most %d "
+            "(fewer or shorter arguments and --env values)", len, KERNEL_CMDLINE_MAX);
     return buf;
 }
 
@@ -91,19 +96,59 @@ const char *qemu_find(const struct run_config *cfg)
             die("QEMU not found at %s (check --qemu or OSPREY_QEMU)", q);
         return q;
     }
-    const char *path = getenv("PATH");
-    char *dirs = xstrdup(path ? path : "/usr/bin:/bin");
-    for (char *d = strtok(dirs, ":"); d; d = strtok(NULL, ":")) {
-        char *cand = xasprintf("%s/qemu-system-x86_64", d);
-        if (access(cand, X_OK) == 0) {
-            free(dirs);
-            return cand;
-        }
-        free(cand);
+    char *found = path_search("qemu-system-x86_64");
+    if (!found)
+        die("qemu-system-x86_64 not found in PATH (scripts/setup installs Debian's qemu-system-x86, "
+            "or point --qemu / OSPREY_QEMU at one)");
+    return found;
+}
+
+/* A value inside a QEMU option list, where a comma is written twice. */
+static char *opt_escape(const char *s)
+{
+    char *out = xmalloc(strlen(s) * 2 + 1), *p = out;
+    for (; *s; s++) {
+        *p++ = *s;
+        if (*s == ',')
+            *p++ = ',';
     }
-    free(dirs);
-    die("qemu-system-x86_64 not found in PATH (scripts/setup installs Debian's qemu-system-x86, "
-        "or point --qemu / OSPREY_QEMU at one)");
+    *p = '\0';
+    return out;
+}
+
+/* virtio devices: -device virtio-*-device on microvm (virtio-mmio, listed
+ * on the kernel command line by QEMU), virtio-*-pci on q35 and pc. */
+static void add_devices(const struct run_config *cfg, struct strvec *out)
+{
+    const char *bus = strcmp(cfg->vmm, "microvm") == 0 ? "device" : "pci";
+    for (size_t i = 0; i < cfg->disks->n; i++) {
+        char *file = opt_escape(cfg->disks->v[i]);
+        strvec_push(out, "-drive");
+        strvec_pushf(out, "file=%s,if=none,id=disk%zu,format=raw", file, i);
+        strvec_push(out, "-device");
+        strvec_pushf(out, "virtio-blk-%s,drive=disk%zu", bus, i);
+        free(file);
+    }
+    if (!cfg->net || !strcmp(cfg->net, "none"))
+        return;
+    strvec_push(out, "-netdev");
+    if (!strncmp(cfg->net, "tap:", 4)) {
+        strvec_pushf(out, "tap,id=net0,ifname=%s,script=no,downscript=no", cfg->net + 4);
+    } else {
+        char *spec = xstrdup("user,id=net0");
+        for (size_t i = 0; i < cfg->ports->n; i++) {
+            unsigned h, g;
+            char proto[8] = "tcp";
+            sscanf(cfg->ports->v[i], "%u:%u/%7s", &h, &g, proto);
+            char *more = xasprintf("%s,hostfwd=%s::%u-:%u", spec, proto, h, g);
+            free(spec);
+            spec = more;
+        }
+        strvec_push(out, spec);
+        free(spec);
+    }
+    strvec_push(out, "-device");
+    strvec_pushf(out, "virtio-net-%s,netdev=net0", bus);
 }
 
 void qemu_build_argv(const struct run_config *cfg, enum accel accel, int log_fd, struct strvec *out)
@@ -150,6 +195,7 @@ void qemu_build_argv(const struct run_config *cfg, enum accel accel, int log_fd,
         strvec_push(out, "-initrd");
         strvec_push(out, cfg->initrd);
     }
+    add_devices(cfg, out);
     if (cfg->gdb_port) {
         strvec_push(out, "-gdb");
         strvec_pushf(out, "tcp::%u", cfg->gdb_port);

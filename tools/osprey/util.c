@@ -20,12 +20,35 @@ void die(const char *fmt, ...)
     exit(OSPREY_FAIL);
 }
 
-static void *xrealloc(void *p, size_t n)
+void warn(const char *fmt, ...)
 {
-    p = realloc(p, n);
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("osprey: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
     if (!p)
         die("out of memory");
     return p;
+}
+
+void *xmalloc(size_t n)
+{
+    return xrealloc(NULL, n);
+}
+
+char *xstrdup_n(const char *s, size_t n)
+{
+    char *d = xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
 }
 
 char *xstrdup(const char *s)
@@ -125,4 +148,31 @@ char *self_dir(void)
 bool file_readable(const char *path)
 {
     return access(path, R_OK) == 0;
+}
+
+char *path_search(const char *name)
+{
+    const char *path = getenv("PATH");
+    char *dirs = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+    for (char *save, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        char *cand = xasprintf("%s/%s", *d ? d : ".", name);
+        if (access(cand, X_OK) == 0) {
+            free(dirs);
+            return cand;
+        }
+        free(cand);
+    }
+    free(dirs);
+    return NULL;
+}
+
+char *vmm_find(const char *name, const char *env_var)
+{
+    const char *e = getenv(env_var);
+    if (e && *e) {
+        if (access(e, X_OK) != 0)
+            die("%s=%s is not an executable file", env_var, e);
+        return xstrdup(e);
+    }
+    return path_search(name);
 }

@@ -1,6 +1,7 @@
 /* Running the VMM as a child process: forward the kernel log channel to
- * stderr (taking out the records meant for us), watch QEMU's own stderr, obey
- * --timeout and signals, and turn what happened into osprey's exit status. */
+ * stderr (taking out the records meant for us), watch the VMM's own stderr,
+ * feed stdin, filter a shared serial console, obey --timeout and signals, and
+ * turn what happened into osprey's exit status. */
 
 #include "osprey.h"
 
@@ -44,14 +45,24 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
+static void take_record(void *ctx, const char *rec)
+{
+    struct vm_outcome *o = ctx;
+    int v;
+    if (sscanf(rec, "exit=%d", &v) == 1)
+        o->exit_record = v & 0xff;
+    else if (strncmp(rec, "panic", 5) == 0)
+        o->panic = true;
+}
+
 static void log_line(struct vm_outcome *o, const char *line, size_t n)
 {
     if (n && line[0] == RECORD_MARK) {
-        int v;
-        if (sscanf(line + 1, "exit=%d", &v) == 1)
-            o->exit_record = v & 0xff;
-        else if (strncmp(line + 1, "panic", 5) == 0)
-            o->panic = true;
+        char rec[64];
+        size_t k = n - 1 < sizeof(rec) - 1 ? n - 1 : sizeof(rec) - 1;
+        memcpy(rec, line + 1, k);
+        rec[k] = '\0';
+        take_record(o, rec);
         return;
     }
     write_all(STDERR_FILENO, line, n);
@@ -113,12 +124,16 @@ static void kill_and_reap(pid_t pid, int *status)
     waitpid(pid, status, 0);
 }
 
-static pid_t spawn(char **argv, int err_write, const sigset_t *old_mask)
+static pid_t spawn(char **argv, const struct vmm_io *io, int err_write, const sigset_t *old_mask)
 {
     pid_t pid = fork();
     if (pid < 0)
         die("cannot start %s: %s", argv[0], strerror(errno));
     if (pid == 0) {
+        if (io->stdin_fd >= 0)
+            dup2(io->stdin_fd, STDIN_FILENO);
+        if (io->stdout_fd >= 0)
+            dup2(io->stdout_fd, STDOUT_FILENO);
         dup2(err_write, STDERR_FILENO);
         sigprocmask(SIG_SETMASK, old_mask, NULL);
         execv(argv[0], argv);
@@ -128,8 +143,8 @@ static pid_t spawn(char **argv, int err_write, const sigset_t *old_mask)
     return pid;
 }
 
-static int outcome_status(const struct run_config *cfg, const struct vm_outcome *o, int wstatus,
-                          bool timed_out, int signo)
+static int outcome_status(const struct run_config *cfg, const struct vmm_io *io, const struct vm_outcome *o,
+                          int wstatus, bool timed_out, int signo)
 {
     if (signo)
         return 128 + signo;
@@ -146,6 +161,16 @@ static int outcome_status(const struct run_config *cfg, const struct vm_outcome 
         return o->exit_record;
     if (o->panic)
         return OSPREY_PANIC;
+    if (io->name && WIFEXITED(wstatus)) { /* Firecracker, Cloud Hypervisor: no debug-exit device */
+        int c = WEXITSTATUS(wstatus);
+        if (c == 0) {
+            fprintf(stderr, "osprey: the guest's exit status did not reach osprey (%s has no debug console and "
+                            "the kernel sent no status on the serial console); reporting 0\n", io->name);
+            return 0;
+        }
+        fprintf(stderr, "osprey: %s failed (exit status %d)\n", io->name, c);
+        return OSPREY_FAIL;
+    }
     if (WIFEXITED(wstatus)) {
         int c = WEXITSTATUS(wstatus);
         if (c == 0)
@@ -155,12 +180,34 @@ static int outcome_status(const struct run_config *cfg, const struct vm_outcome 
         fprintf(stderr, "osprey: QEMU failed (exit status %d)\n", c);
         return OSPREY_FAIL;
     }
-    fprintf(stderr, "osprey: QEMU was killed by signal %d\n", WTERMSIG(wstatus));
+    fprintf(stderr, "osprey: %s was killed by signal %d\n", io->name ? io->name : "QEMU", WTERMSIG(wstatus));
     return OSPREY_FAIL;
 }
 
-int vmm_run(const struct run_config *cfg, char **argv, int log_read_fd, int log_write_fd)
+static void pump_serial(int fd, bool *eof, struct serial_filter *f, struct vm_outcome *o)
 {
+    char buf[4096];
+    ssize_t r = read(fd, buf, sizeof(buf));
+    if (r < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (r <= 0) {
+        *eof = true;
+        return;
+    }
+    serial_filter_feed(f, buf, (size_t)r, take_record, o);
+}
+
+int vmm_run(const struct run_config *cfg, char **argv, struct vmm_io *io)
+{
+    pid_t feeder;
+    io->stdin_fd = cfg->dry_run ? -1 : console_feeder_start(&feeder);
+    int out_pipe[2] = { -1, -1 };
+    io->stdout_fd = -1;
+    if (io->serial_records) {
+        if (pipe2(out_pipe, O_CLOEXEC) != 0)
+            die("pipe: %s", strerror(errno));
+        io->stdout_fd = out_pipe[1];
+    }
     int err_pipe[2];
     if (pipe2(err_pipe, O_CLOEXEC) != 0)
         die("pipe: %s", strerror(errno));
@@ -175,29 +222,41 @@ int vmm_run(const struct run_config *cfg, char **argv, int log_read_fd, int log_
     if (sfd < 0)
         die("signalfd: %s", strerror(errno));
 
-    pid_t pid = spawn(argv, err_pipe[1], &old_mask);
+    pid_t pid = spawn(argv, io, err_pipe[1], &old_mask);
     close(err_pipe[1]);
-    close(log_write_fd);
+    if (io->log_write >= 0)
+        close(io->log_write);
+    if (io->stdin_fd >= 0)
+        close(io->stdin_fd);
+    if (out_pipe[1] >= 0)
+        close(out_pipe[1]);
     if (cfg->gdb_port)
         fprintf(stderr, "osprey: waiting for gdb on port %u (gdb build/kernel.elf -ex 'target remote :%u')\n",
                 cfg->gdb_port, cfg->gdb_port);
 
-    struct line_stream log = { .fd = log_read_fd }, err = { .fd = err_pipe[0] };
+    struct line_stream log = { .fd = io->log_read, .eof = io->log_read < 0 }, err = { .fd = err_pipe[0] };
+    struct serial_filter sf = { .out_fd = STDOUT_FILENO };
+    bool out_eof = out_pipe[0] < 0;
     struct vm_outcome o = { .exit_record = -1 };
     uint64_t deadline = cfg->timeout_s ? now_ms() + cfg->timeout_s * 1000ull : 0;
     bool exited = false, timed_out = false;
     int wstatus = 0, signo = 0;
-    while (!exited || !log.eof || !err.eof) {
-        struct pollfd p[3] = { { log.fd, POLLIN, 0 }, { err.fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+    while (!exited || !log.eof || !err.eof || !out_eof) {
+        struct pollfd p[4] = { { log.fd, POLLIN, 0 }, { err.fd, POLLIN, 0 }, { sfd, POLLIN, 0 },
+                               { out_pipe[0], POLLIN, 0 } };
         if (log.eof)
             p[0].fd = -1;
         if (err.eof)
             p[1].fd = -1;
+        if (out_eof)
+            p[3].fd = -1;
         int wait = -1;
         if (deadline && !exited)
             wait = now_ms() >= deadline ? 0 : (int)(deadline - now_ms());
-        if (poll(p, 3, wait) < 0 && errno != EINTR)
+        if (poll(p, 4, wait) < 0 && errno != EINTR)
             die("poll: %s", strerror(errno));
+        if (p[3].revents)
+            pump_serial(out_pipe[0], &out_eof, &sf, &o);
         if (p[0].revents)
             stream_pump(&log, &o, log_line);
         if (p[1].revents)
@@ -219,6 +278,7 @@ int vmm_run(const struct run_config *cfg, char **argv, int log_read_fd, int log_
         }
     }
     close(sfd);
+    console_feeder_stop(feeder);
     sigprocmask(SIG_SETMASK, &old_mask, NULL);
-    return outcome_status(cfg, &o, wstatus, timed_out, signo);
+    return outcome_status(cfg, io, &o, wstatus, timed_out, signo);
 }

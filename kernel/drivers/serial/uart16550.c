@@ -23,6 +23,7 @@
 #define LSR_THR_EMPTY 0x20
 
 static bool serial_ok;
+static void serial_rx_stash_early(void);
 
 void serial_init(void)
 {
@@ -35,6 +36,7 @@ void serial_init(void)
     outb(SERIAL_COM1 + UART_DATA, 0x01);  /* 115200 baud */
     outb(SERIAL_COM1 + UART_IER, 0x00);
     outb(SERIAL_COM1 + UART_LCR, 0x03);   /* 8N1 */
+    serial_rx_stash_early();              /* turning the FIFO on would drop them */
     outb(SERIAL_COM1 + UART_FCR, 0x07);   /* FIFO on, cleared */
     outb(SERIAL_COM1 + UART_MCR, 0x03);   /* DTR, RTS */
     serial_ok = true;
@@ -76,6 +78,14 @@ static struct {
     void (*notify)(void);
     bool enabled;
 } rx = { .lock = SPINLOCK_INIT };
+
+/* Input that arrived before the kernel set the UART up (the host may type
+ * or pipe ahead): keep it for the console. Runs once, before interrupts. */
+static void serial_rx_stash_early(void)
+{
+    for (int i = 0; i < 64 && (inb(SERIAL_COM1 + UART_LSR) & LSR_DATA_READY); i++)
+        rx.buf[rx.head++ % RX_RING_SIZE] = inb(SERIAL_COM1 + UART_DATA);
+}
 
 static void serial_rx_irq(struct trap_frame *f, void *ctx)
 {

@@ -133,6 +133,10 @@ const char *signal_name(int sig);
 /* rt_sigreturn: the alternate stack as the frame recorded it (errors ignored). */
 void signal_altstack_restore(uint64_t sp, int flags, uint64_t size);
 
+/* The same, to the thread with that id: -ESRCH when there is none. Safe
+ * against the thread exiting meanwhile. sig 0 only checks it exists. */
+int signal_send_tid(struct proc *p, int tid, int sig, const struct siginfo_abi *info);
+
 /* Whether the thread has an unblocked pending signal (the return path asks). */
 bool signal_work_pending(struct thread *t);
 /* Deliver what is pending to the current thread, editing its user frame:

@@ -12,6 +12,13 @@ bool serial_present(void);
 /* Non-blocking read of one byte; -1 when none is waiting. */
 int serial_read_byte(void);
 
+/* Console input: the UART's receive interrupt (ISA IRQ 4) fills a ring
+ * buffer; notify (interrupt context) runs after new bytes arrive. */
+int serial_rx_enable(void (*notify)(void));
+/* Take up to n received bytes; the count taken. */
+size_t serial_rx_read(void *buf, size_t n);
+size_t serial_rx_available(void);
+
 /* QEMU's isa-debugcon at DEBUGCON_PORT: a write-only side channel that the host
  * tool reads as the kernel log (and exit record), separate from the app's console. */
 bool debugcon_probe(void);

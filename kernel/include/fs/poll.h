@@ -39,7 +39,8 @@ void poll_head_init(struct poll_head *h);
 void poll_notify(struct poll_head *h, unsigned events);
 void poll_watcher_add(struct poll_head *h, struct poll_watcher *w);
 void poll_watcher_remove(struct poll_watcher *w);
-/* Sleep until cond(arg) is true (0) or the monotonic deadline (0 = none)
- * passes (-ETIMEDOUT). The condition is tested after queueing, so a notify
- * between test and sleep is not lost. Signals will add -EINTR here. */
+/* Sleep until cond(arg) is true (0), the monotonic deadline (0 = none)
+ * passes (-ETIMEDOUT) or a signal arrives (-EINTR). The condition is tested
+ * after queueing, so a notify between test and sleep is not lost. Callers
+ * turn -EINTR into what their system call returns (-ERESTARTSYS for reads). */
 int poll_head_wait(struct poll_head *h, bool (*cond)(void *arg), void *arg, uint64_t deadline_ns);

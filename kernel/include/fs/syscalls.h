@@ -117,3 +117,36 @@ long sys_readlink(const char __user *path, char __user *buf, int bufsiz);
 long sys_access(const char __user *path, int mode);
 long sys_faccessat(int dirfd, const char __user *path, int mode);
 long sys_faccessat2(int dirfd, const char __user *path, int mode, int flags);
+
+/* pipe.c, eventfd.c, timerfd.c, signalfd.c, epoll.c, poll_select.c: the
+ * file-descriptor kinds (docs/filesystems.md, "Pipes, eventfd, timerfd,
+ * signalfd, epoll, poll and select"). */
+struct pollfd;
+struct epoll_event;
+struct itimerspec;
+long sys_pipe(int __user *fds);
+long sys_pipe2(int __user *fds, int flags);
+long sys_eventfd(unsigned initval);
+long sys_eventfd2(unsigned initval, int flags);
+long sys_timerfd_create(int clockid, int flags);
+long sys_timerfd_settime(int fd, int flags, const struct itimerspec __user *new_value,
+                         struct itimerspec __user *old_value);
+long sys_timerfd_gettime(int fd, struct itimerspec __user *cur);
+long sys_signalfd(int fd, const uint64_t __user *mask, size_t sizemask);
+long sys_signalfd4(int fd, const uint64_t __user *mask, size_t sizemask, int flags);
+long sys_epoll_create(int size);
+long sys_epoll_create1(int flags);
+long sys_epoll_ctl(int epfd, int op, int fd, struct epoll_event __user *event);
+long sys_epoll_wait(int epfd, struct epoll_event __user *events, int maxevents, int timeout);
+long sys_epoll_pwait(int epfd, struct epoll_event __user *events, int maxevents, int timeout,
+                     const uint64_t __user *sigmask, size_t sigsetsize);
+long sys_epoll_pwait2(int epfd, struct epoll_event __user *events, int maxevents,
+                      const struct timespec __user *timeout, const uint64_t __user *sigmask,
+                      size_t sigsetsize);
+long sys_poll(struct pollfd __user *fds, unsigned nfds, int timeout);
+long sys_ppoll(struct pollfd __user *fds, unsigned nfds, struct timespec __user *tsp,
+               const uint64_t __user *sigmask, size_t sigsetsize);
+long sys_select(int nfds, uint64_t __user *readfds, uint64_t __user *writefds,
+                uint64_t __user *exceptfds, struct timeval __user *timeout);
+long sys_pselect6(int nfds, uint64_t __user *readfds, uint64_t __user *writefds,
+                  uint64_t __user *exceptfds, struct timespec __user *timeout, void __user *sigarg);
