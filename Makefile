@@ -104,8 +104,9 @@ include tests/fixtures/fixtures.mk
 include tests/guest/guest.mk
 include tests/fuzz/fuzz.mk
 include tests/go/go.mk
+include tests/programs/programs.mk
 
-check: all unit-tests $(LINUXBOOT_BIN) $(FIXTURES) $(GUEST_BINS) $(GO_PROGRAMS)
+check: all unit-tests $(LINUXBOOT_BIN) $(FIXTURES) $(GUEST_BINS) $(GO_PROGRAMS) $(TEST_PROGRAMS)
 	$(PYTHON) -m pytest -q tests
 
 run: all
