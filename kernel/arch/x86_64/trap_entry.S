@@ -31,6 +31,13 @@ trap_stubs:
 
 trap_common:
     cld
+    /* An interrupt may arrive inside a user copy, with SMAP's window open
+     * (rflags.AC): close it for the handler and whatever it switches to; the
+     * saved rflags reopen it on the way back. Patched out without SMAP. */
+773: clac
+    .pushsection .smap_sites, "a"
+    .quad 773b
+    .popsection
     /* Came from ring 3? Then the GS base must be swapped to the kernel's. */
     testb $3, 24(%rsp)
     jz 1f
