@@ -1,5 +1,6 @@
 /* Open file descriptions: opening a vnode, reference counts, and the
  * generic parts of read, write, seek, poll, ioctl, sync and mmap pages. */
+#include "fs/epoll.h"
 #include "fs/namei.h"
 #include "fs/poll.h"
 #include "lib/errno.h"
@@ -38,6 +39,7 @@ void vfs_file_put(struct file *f)
 {
     if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
+    epoll_file_release(f); /* registrations go with the last reference, as on Linux */
     if (f->ops && f->ops->release && !(f->fmode & FMODE_PATH))
         f->ops->release(f);
     if (f->locked)

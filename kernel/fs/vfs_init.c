@@ -6,12 +6,19 @@
 #include "fs/cpio_unpack.h"
 #include "fs/devfs.h"
 #include "fs/namei.h"
+#include "fs/pipe.h"
 #include "fs/ramfs.h"
 #include "lib/errno.h"
 #include "mm/phys.h"
 #include "vfs_internal.h"
 
 static bool vfs_is_ready;
+
+/* Set-up of the other file kinds and file systems, where they exist: each
+ * registers its types (procfs "proc", sysfs "sysfs") or hooks (pipes). */
+extern void pipe_init(void) __attribute__((weak));
+extern void procfs_init(void) __attribute__((weak));
+extern void sysfs_init(void) __attribute__((weak));
 
 bool vfs_ready(void)
 {
@@ -75,6 +82,7 @@ int vfs_init(void)
     vfs_register_fstype(&tmpfs_fstype);
     vfs_register_fstype(&devfs_fstype);
     devfs_init();
+    pipe_init(); /* FIFOs open as pipes */
     struct ramfs_sb *rs = root_from_initrd();
     if (boot_info.initrd_size)
         release_initrd();
@@ -86,11 +94,12 @@ int vfs_init(void)
     static const struct { const char *where, *type; unsigned long flags; } mounts[] = {
         { "/dev", "devtmpfs", MS_NOSUID },
         { "/tmp", "tmpfs", MS_NOSUID | MS_NODEV },
-        { "/proc", NULL, 0 }, /* procfs and sysfs mount here once they exist */
-        { "/sys", NULL, 0 },
+        { "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC }, /* when registered */
+        { "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC },
     };
     for (size_t i = 0; i < ARRAY_SIZE(mounts); i++) {
-        err = mount_at(mounts[i].where, mounts[i].type, mounts[i].flags, NULL);
+        const char *type = mounts[i].type && vfs_find_fstype(mounts[i].type) ? mounts[i].type : NULL;
+        err = mount_at(mounts[i].where, type, mounts[i].flags, NULL);
         if (err) {
             pr_err("vfs: cannot set up %s: error %d\n", mounts[i].where, err);
             return err;

@@ -135,5 +135,5 @@ arch_cmpxchg_user32:
 
 uaccess_fault:
     UACCESS_CLOSE
-    movl $-EFAULT, %eax
+    movq $-EFAULT, %rax
     ret

@@ -315,6 +315,7 @@ struct file {
     const struct file_ops *ops;
     void *priv;                     /* the file kind's state */
     bool locked;                    /* has held flock/OFD locks (close releases them) */
+    struct list_node epoll_links;   /* its epoll registrations (fs/epoll.c); zeroed: none */
 };
 
 struct file *vfs_file_ref(struct file *f);
