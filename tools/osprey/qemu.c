@@ -19,6 +19,7 @@ struct machine {
 static const struct machine machines[] = {
     { "microvm", "microvm,x-option-roms=off,rtc=on,pit=off,pic=off,isa-serial=on,acpi=off" },
     { "q35", "q35" },
+    { "qemu", "q35" },  /* DESIGN.md's name for a full PC: q35 */
     { "pc", "pc" },
 };
 

@@ -30,7 +30,7 @@ void run_usage(void)
            "  --cwd DIR              start the program in DIR\n"
            "  --strace               pass --strace: log every system call\n"
            "  --vmm microvm|q35|pc|firecracker|cloud-hypervisor\n"
-           "                         machine or hypervisor (default microvm)\n"
+           "                         machine or hypervisor (default microvm; qemu = q35)\n"
            "  -m, --memory SIZE      guest memory, e.g. 256M or 1G; a plain number is MiB (default\n"
            "                         128M, or the image's, or enough for a large root filesystem)\n"
            "  -c, --cpus N           virtual CPUs, 1-%d (default 1, or the image's)\n"
@@ -165,7 +165,7 @@ static void parse_one(struct run_config *cfg, int opt, const char *arg)
     switch (opt) {
     case OPT_VMM:
         if (!vmm_known(arg))
-            die("unknown --vmm \"%s\" (use microvm, q35, pc, firecracker or cloud-hypervisor)", arg);
+            die("unknown --vmm \"%s\" (use microvm, q35, pc, qemu, firecracker or cloud-hypervisor)", arg);
         cfg->vmm = arg;
         break;
     case 'm': cfg->memory_mib = parse_memory_mib(arg); break;

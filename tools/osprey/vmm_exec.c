@@ -197,32 +197,46 @@ static void pump_serial(int fd, bool *eof, struct serial_filter *f, struct vm_ou
     serial_filter_feed(f, buf, (size_t)r, take_record, o);
 }
 
-int vmm_run(const struct run_config *cfg, char **argv, struct vmm_io *io)
+/* Everything one run watches. */
+struct vm_watch {
+    pid_t pid, feeder;
+    int sfd, out_fd;            /* signals; the serial console when filtered (-1: not) */
+    sigset_t old_mask;
+    struct line_stream log, err;
+    struct serial_filter serial;
+    bool out_eof, exited, timed_out;
+    int wstatus, signo;
+    uint64_t deadline;          /* ms, 0: none */
+    struct vm_outcome o;
+};
+
+/* Signals become events on a signalfd, so the loop below sees them. */
+static void block_signals(struct vm_watch *w)
 {
-    pid_t feeder;
-    io->stdin_fd = cfg->dry_run ? -1 : console_feeder_start(&feeder);
-    int out_pipe[2] = { -1, -1 };
-    io->stdout_fd = -1;
-    if (io->serial_records) {
-        if (pipe2(out_pipe, O_CLOEXEC) != 0)
-            die("pipe: %s", strerror(errno));
-        io->stdout_fd = out_pipe[1];
-    }
-    int err_pipe[2];
-    if (pipe2(err_pipe, O_CLOEXEC) != 0)
-        die("pipe: %s", strerror(errno));
-    sigset_t mask, old_mask;
+    sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGHUP);
     sigaddset(&mask, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &mask, &old_mask);
-    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-    if (sfd < 0)
+    sigprocmask(SIG_BLOCK, &mask, &w->old_mask);
+    w->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if (w->sfd < 0)
         die("signalfd: %s", strerror(errno));
+}
 
-    pid_t pid = spawn(argv, io, err_pipe[1], &old_mask);
+static void start_vmm(struct vm_watch *w, const struct run_config *cfg, char **argv, struct vmm_io *io)
+{
+    io->stdin_fd = console_feeder_start(&w->feeder);
+    int out_pipe[2] = { -1, -1 }, err_pipe[2];
+    io->stdout_fd = -1;
+    if (io->serial_records && pipe2(out_pipe, O_CLOEXEC) != 0)
+        die("pipe: %s", strerror(errno));
+    io->stdout_fd = out_pipe[1];
+    if (pipe2(err_pipe, O_CLOEXEC) != 0)
+        die("pipe: %s", strerror(errno));
+    block_signals(w);
+    w->pid = spawn(argv, io, err_pipe[1], &w->old_mask);
     close(err_pipe[1]);
     if (io->log_write >= 0)
         close(io->log_write);
@@ -230,55 +244,58 @@ int vmm_run(const struct run_config *cfg, char **argv, struct vmm_io *io)
         close(io->stdin_fd);
     if (out_pipe[1] >= 0)
         close(out_pipe[1]);
+    w->out_fd = out_pipe[0];
+    w->out_eof = out_pipe[0] < 0;
+    w->log = (struct line_stream){ .fd = io->log_read, .eof = io->log_read < 0 };
+    w->err = (struct line_stream){ .fd = err_pipe[0] };
+    w->serial = (struct serial_filter){ .out_fd = STDOUT_FILENO };
+    w->o = (struct vm_outcome){ .exit_record = -1 };
+    w->deadline = cfg->timeout_s ? now_ms() + cfg->timeout_s * 1000ull : 0;
     if (cfg->gdb_port)
         fprintf(stderr, "osprey: waiting for gdb on port %u (gdb build/kernel.elf -ex 'target remote :%u')\n",
                 cfg->gdb_port, cfg->gdb_port);
+}
 
-    struct line_stream log = { .fd = io->log_read, .eof = io->log_read < 0 }, err = { .fd = err_pipe[0] };
-    struct serial_filter sf = { .out_fd = STDOUT_FILENO };
-    bool out_eof = out_pipe[0] < 0;
-    struct vm_outcome o = { .exit_record = -1 };
-    uint64_t deadline = cfg->timeout_s ? now_ms() + cfg->timeout_s * 1000ull : 0;
-    bool exited = false, timed_out = false;
-    int wstatus = 0, signo = 0;
-    while (!exited || !log.eof || !err.eof || !out_eof) {
-        struct pollfd p[4] = { { log.fd, POLLIN, 0 }, { err.fd, POLLIN, 0 }, { sfd, POLLIN, 0 },
-                               { out_pipe[0], POLLIN, 0 } };
-        if (log.eof)
-            p[0].fd = -1;
-        if (err.eof)
-            p[1].fd = -1;
-        if (out_eof)
-            p[3].fd = -1;
-        int wait = -1;
-        if (deadline && !exited)
-            wait = now_ms() >= deadline ? 0 : (int)(deadline - now_ms());
-        if (poll(p, 4, wait) < 0 && errno != EINTR)
-            die("poll: %s", strerror(errno));
-        if (p[3].revents)
-            pump_serial(out_pipe[0], &out_eof, &sf, &o);
-        if (p[0].revents)
-            stream_pump(&log, &o, log_line);
-        if (p[1].revents)
-            stream_pump(&err, &o, qemu_line);
-        if (p[2].revents & POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD && !exited) {
-                signo = (int)si.ssi_signo;
-                kill_and_reap(pid, &wstatus);
-                exited = true;
-            }
-        }
-        if (!exited && waitpid(pid, &wstatus, WNOHANG) == pid)
-            exited = true;
-        if (!exited && (o.kvm_error || (deadline && now_ms() >= deadline))) {
-            timed_out = !o.kvm_error;
-            kill_and_reap(pid, &wstatus); /* after a KVM error QEMU never exits */
-            exited = true;
-        }
+/* One round: wait for output, a signal, the VMM's end or the deadline. */
+static void watch_step(struct vm_watch *w)
+{
+    struct pollfd p[4] = { { w->log.eof ? -1 : w->log.fd, POLLIN, 0 }, { w->err.eof ? -1 : w->err.fd, POLLIN, 0 },
+                           { w->sfd, POLLIN, 0 }, { w->out_eof ? -1 : w->out_fd, POLLIN, 0 } };
+    int wait = -1;
+    if (w->deadline && !w->exited)
+        wait = now_ms() >= w->deadline ? 0 : (int)(w->deadline - now_ms());
+    if (poll(p, 4, wait) < 0 && errno != EINTR)
+        die("poll: %s", strerror(errno));
+    if (p[3].revents)
+        pump_serial(w->out_fd, &w->out_eof, &w->serial, &w->o);
+    if (p[0].revents)
+        stream_pump(&w->log, &w->o, log_line);
+    if (p[1].revents)
+        stream_pump(&w->err, &w->o, qemu_line);
+    struct signalfd_siginfo si;
+    if ((p[2].revents & POLLIN) && read(w->sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD &&
+        !w->exited) {
+        w->signo = (int)si.ssi_signo;
+        kill_and_reap(w->pid, &w->wstatus);
+        w->exited = true;
     }
-    close(sfd);
-    console_feeder_stop(feeder);
-    sigprocmask(SIG_SETMASK, &old_mask, NULL);
-    return outcome_status(cfg, io, &o, wstatus, timed_out, signo);
+    if (!w->exited && waitpid(w->pid, &w->wstatus, WNOHANG) == w->pid)
+        w->exited = true;
+    if (!w->exited && (w->o.kvm_error || (w->deadline && now_ms() >= w->deadline))) {
+        w->timed_out = !w->o.kvm_error;
+        kill_and_reap(w->pid, &w->wstatus); /* after a KVM error QEMU never exits */
+        w->exited = true;
+    }
+}
+
+int vmm_run(const struct run_config *cfg, char **argv, struct vmm_io *io)
+{
+    struct vm_watch w = { .feeder = -1 };
+    start_vmm(&w, cfg, argv, io);
+    while (!w.exited || !w.log.eof || !w.err.eof || !w.out_eof)
+        watch_step(&w);
+    close(w.sfd);
+    console_feeder_stop(w.feeder);
+    sigprocmask(SIG_SETMASK, &w.old_mask, NULL);
+    return outcome_status(cfg, io, &w.o, w.wstatus, w.timed_out, w.signo);
 }
