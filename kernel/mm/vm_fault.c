@@ -45,9 +45,62 @@ static int vm_file_error(int err)
     return err == -ENXIO || err == -ENOMEM ? err : -EIO;
 }
 
-/* The first touch of a 2 MiB block wholly inside an eligible VMA gets one
- * zeroed 2 MiB page; each of its 512 frames is counted on its own, so the
- * block can later be split (partial munmap/mprotect) without copying. */
+/* Pages a fault needs are allocated and zeroed outside vm->lock when the
+ * caller can retry (vm_fault): the locked part asks for them with a positive
+ * VM_NEED_* result and is run again with them ready. Other callers (populate,
+ * already holding the lock) get them allocated on the spot. */
+#define VM_NEED_SMALL 1
+#define VM_NEED_LARGE 2
+
+struct vm_prealloc {
+    struct page *small; /* a zeroed anonymous page */
+    struct page *large; /* 512 zeroed counted frames */
+    bool no_large;      /* no 2 MiB block was free: use 4 KiB pages */
+    bool can_defer;     /* the caller allocates and retries */
+};
+
+/* 2 MiB of zeroed frames, each counted on its own, so the block can later be
+ * split (partial munmap/mprotect) without copying. */
+static struct page *vm_large_alloc(void)
+{
+    struct page *p = page_alloc(9);
+    if (!p)
+        return NULL;
+    memset(page_to_virt(p), 0, LARGE_PAGE_SIZE);
+    for (unsigned i = 0; i < 512; i++) {
+        p[i].flags = PAGE_FLAG_COUNTED | PAGE_FLAG_ANON;
+        p[i].order = 0;
+        p[i].refs = 1;
+        p[i].map_count = 0;
+    }
+    return p;
+}
+
+static void vm_large_free(struct page *p)
+{
+    for (unsigned i = 0; i < 512; i++)
+        p[i].flags = 0;
+    page_free(p, 9);
+}
+
+/* A zeroed 4 KiB page; NULL with *need set when the caller should get it. */
+static struct page *vm_take_small(struct vm_prealloc *pre, int *need)
+{
+    *need = 0;
+    if (pre && pre->small) {
+        struct page *p = pre->small;
+        pre->small = NULL;
+        return p;
+    }
+    if (pre && pre->can_defer) {
+        *need = VM_NEED_SMALL;
+        return NULL;
+    }
+    return vm_page_alloc_anon(true);
+}
+
+/* The first touch of a 2 MiB block wholly inside an eligible VMA maps a
+ * whole 2 MiB page. */
 static bool vm_large_eligible(const struct vma *v, uintptr_t addr)
 {
     if (!vm_large_pages || (v->flags & (VMA_SHARED | VMA_NOHUGEPAGE | VMA_STACK | VMA_GROWSDOWN)) ||
@@ -57,47 +110,50 @@ static bool vm_large_eligible(const struct vma *v, uintptr_t addr)
     return block >= v->start && block + LARGE_PAGE_SIZE <= v->end;
 }
 
-static int vm_fault_large(struct vm_space *vm, const struct vma *v, uintptr_t addr)
+static int vm_fault_large(struct vm_space *vm, const struct vma *v, uintptr_t addr,
+                          struct vm_prealloc *pre)
 {
     uintptr_t block = ALIGN_DOWN(addr, LARGE_PAGE_SIZE);
     if (!paging_user_block_empty(block))
         return -EEXIST;
-    struct page *p = page_alloc(9);
-    if (!p)
+    struct page *p;
+    if (pre && pre->large) {
+        p = pre->large;
+        pre->large = NULL;
+    } else if (pre && pre->can_defer) {
+        return VM_NEED_LARGE;
+    } else if (!(p = vm_large_alloc())) {
         return -ENOMEM;
-    memset(page_to_virt(p), 0, LARGE_PAGE_SIZE);
-    for (unsigned i = 0; i < 512; i++) {
-        p[i].flags = PAGE_FLAG_COUNTED | PAGE_FLAG_ANON;
-        p[i].order = 0;
-        p[i].refs = 1;
-        p[i].map_count = 0;
     }
     uint64_t pte = paging_user_pte(page_to_phys(p), v->prot & PROT_WRITE, v->prot & PROT_EXEC,
                                    PAGING_LEVEL_2M);
     int err = paging_user_map(block, pte, PAGING_LEVEL_2M, NULL);
     if (err) {
-        for (unsigned i = 0; i < 512; i++)
-            p[i].flags = 0;
-        page_free(p, 9);
+        vm_large_free(p);
         return err;
     }
     vm_account_map(vm, p, 512);
     return 0;
 }
 
-static int vm_fault_anon(struct vm_space *vm, const struct vma *v, uintptr_t addr, unsigned flags)
+static int vm_fault_anon(struct vm_space *vm, const struct vma *v, uintptr_t addr, unsigned flags,
+                         struct vm_prealloc *pre)
 {
-    if (vm_large_eligible(v, addr) && vm_fault_large(vm, v, addr) == 0)
-        return 0; /* otherwise fall back to a 4 KiB page */
+    if (!(pre && pre->no_large) && vm_large_eligible(v, addr)) {
+        int r = vm_fault_large(vm, v, addr, pre);
+        if (r == 0 || r == VM_NEED_LARGE)
+            return r; /* otherwise fall back to a 4 KiB page */
+    }
     uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
     bool exec = v->prot & PROT_EXEC;
     if (!(flags & VM_FAULT_WRITE) && !(v->flags & VMA_SHARED)) {
         uint64_t pte = paging_user_pte(page_to_phys(vm_zero_page), false, exec, PAGING_LEVEL_4K);
         return vm_install_page(vm, va, vm_zero_page, pte);
     }
-    struct page *p = vm_page_alloc_anon(true);
+    int need;
+    struct page *p = vm_take_small(pre, &need);
     if (!p)
-        return -ENOMEM;
+        return need ? need : -ENOMEM;
     uint64_t pte = paging_user_pte(page_to_phys(p), v->prot & PROT_WRITE, exec, PAGING_LEVEL_4K);
     return vm_install_page(vm, va, p, pte);
 }
@@ -107,25 +163,28 @@ static uint64_t vm_page_index(const struct vma *v, uintptr_t addr)
     return v->pgoff + ((addr - v->start) >> PAGE_SHIFT);
 }
 
-static int vm_fault_file(struct vm_space *vm, const struct vma *v, uintptr_t addr, unsigned flags)
+static int vm_fault_file(struct vm_space *vm, const struct vma *v, uintptr_t addr, unsigned flags,
+                         struct vm_prealloc *pre)
 {
     uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
+    int need = 0;
+    struct page *copy = NULL;
+    if ((flags & VM_FAULT_WRITE) && !(v->flags & VMA_SHARED) && !(copy = vm_take_small(pre, &need)))
+        return need ? need : -ENOMEM;
     struct page *fp;
     int err = vm_file_page(v->file, vm_page_index(v, addr), &fp);
-    if (err)
+    if (err) {
+        if (copy)
+            page_ref_put(copy);
         return vm_file_error(err);
+    }
     bool exec = v->prot & PROT_EXEC;
     if (v->flags & VMA_SHARED) {
         uint64_t pte = paging_user_pte(page_to_phys(fp), v->prot & PROT_WRITE, exec, PAGING_LEVEL_4K);
         return vm_install_page(vm, va, fp, pte);
     }
-    if (!(flags & VM_FAULT_WRITE)) /* read-only until written: then copied */
+    if (!copy) /* read-only until written: then copied */
         return vm_install_page(vm, va, fp, paging_user_pte(page_to_phys(fp), false, exec, 1));
-    struct page *copy = vm_page_alloc_anon(false);
-    if (!copy) {
-        page_ref_put(fp);
-        return -ENOMEM;
-    }
     memcpy(page_to_virt(copy), page_to_virt(fp), PAGE_SIZE);
     page_ref_put(fp);
     return vm_install_page(vm, va, copy, paging_user_pte(page_to_phys(copy), true, exec, 1));
@@ -142,16 +201,15 @@ static int vm_fault_special(const struct vma *v, uintptr_t addr)
 /* A write to a present read-only page of a writable VMA: copy the zero page,
  * a file page or a kernel page into a private one. */
 static int vm_fault_cow(struct vm_space *vm, const struct vma *v, uintptr_t addr,
-                        const struct paging_leaf *leaf)
+                        const struct paging_leaf *leaf, struct vm_prealloc *pre)
 {
     uintptr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
-    struct page *copy = vm_page_alloc_anon(false);
+    int need;
+    struct page *copy = vm_take_small(pre, &need); /* zeroed: the zero page's copy is ready */
     if (!copy)
-        return -ENOMEM;
+        return need ? need : -ENOMEM;
     struct page *old = vm_leaf_page(leaf->pte, leaf->level);
-    if (pfn_to_page(leaf->phys >> PAGE_SHIFT) == vm_zero_page)
-        memset(page_to_virt(copy), 0, PAGE_SIZE);
-    else
+    if (pfn_to_page(leaf->phys >> PAGE_SHIFT) != vm_zero_page)
         memcpy(page_to_virt(copy), phys_to_virt(leaf->phys), PAGE_SIZE);
     uint64_t pte = paging_user_pte(page_to_phys(copy), true, v->prot & PROT_EXEC, PAGING_LEVEL_4K);
     uint64_t prev;
@@ -185,7 +243,7 @@ static bool vm_leaf_satisfies(const struct paging_leaf *l, unsigned flags)
 
 /* A leaf is there but did not allow the access. */
 static int vm_fault_present(struct vm_space *vm, const struct vma *v, uintptr_t addr,
-                            unsigned flags, struct paging_leaf *leaf)
+                            unsigned flags, struct paging_leaf *leaf, struct vm_prealloc *pre)
 {
     uint64_t want = vm_leaf_pte(v, leaf->pte, leaf->level);
     if (want != leaf->pte) { /* stale bits (e.g. a write upgrade in place) */
@@ -196,11 +254,11 @@ static int vm_fault_present(struct vm_space *vm, const struct vma *v, uintptr_t 
             return 0;
     }
     if ((flags & VM_FAULT_WRITE) && leaf->level == PAGING_LEVEL_4K)
-        return vm_fault_cow(vm, v, addr, leaf);
+        return vm_fault_cow(vm, v, addr, leaf, pre);
     return -EACCES; /* cannot happen while VMAs and leaves agree */
 }
 
-int vm_fault_locked(struct vm_space *vm, uintptr_t addr, unsigned flags)
+static int vm_fault_pre(struct vm_space *vm, uintptr_t addr, unsigned flags, struct vm_prealloc *pre)
 {
     if (addr >= USER_TOP)
         return -EFAULT;
@@ -214,27 +272,48 @@ int vm_fault_locked(struct vm_space *vm, uintptr_t addr, unsigned flags)
         /* already right: another CPU resolved it, or our TLB was stale */
         if (vm_leaf_satisfies(&leaf, flags))
             return 0;
-        return vm_fault_present(vm, v, addr, flags, &leaf);
+        return vm_fault_present(vm, v, addr, flags, &leaf, pre);
     }
-    vm->faults++;
     if (v->flags & VMA_SPECIAL) {
         int err = vm_fault_special(v, addr);
         if (err || !(flags & VM_FAULT_WRITE))
             return err;
         paging_user_lookup(addr, &leaf);
-        return vm_fault_cow(vm, v, addr, &leaf);
+        return vm_fault_present(vm, v, addr, flags, &leaf, pre);
     }
-    if (v->file)
-        return vm_fault_file(vm, v, addr, flags);
-    return vm_fault_anon(vm, v, addr, flags);
+    int r = v->file ? vm_fault_file(vm, v, addr, flags, pre) : vm_fault_anon(vm, v, addr, flags, pre);
+    if (r == 0)
+        vm->faults++;
+    return r;
+}
+
+int vm_fault_locked(struct vm_space *vm, uintptr_t addr, unsigned flags)
+{
+    return vm_fault_pre(vm, addr, flags, NULL);
 }
 
 int vm_fault(struct vm_space *vm, uintptr_t addr, unsigned flags)
 {
-    mutex_lock(&vm->lock);
-    int err = vm_fault_locked(vm, addr, flags);
-    mutex_unlock(&vm->lock);
-    return err;
+    struct vm_prealloc pre = { .can_defer = true };
+    int r;
+    for (unsigned tries = 0;; tries++) {
+        if (tries == 4)
+            pre.can_defer = false; /* the mapping keeps changing under us: allocate locked */
+        mutex_lock(&vm->lock);
+        r = vm_fault_pre(vm, addr, flags, &pre);
+        mutex_unlock(&vm->lock);
+        if (r == VM_NEED_SMALL && !(pre.small = vm_page_alloc_anon(true)))
+            r = -ENOMEM;
+        else if (r == VM_NEED_LARGE && !(pre.large = vm_large_alloc()))
+            pre.no_large = true;
+        if (r != VM_NEED_SMALL && r != VM_NEED_LARGE)
+            break;
+    }
+    if (pre.small)
+        page_ref_put(pre.small);
+    if (pre.large)
+        vm_large_free(pre.large);
+    return r;
 }
 
 /* Writable private memory is populated for writing (no zero page, no later

@@ -217,6 +217,42 @@ static int test_parallel_faults(struct vm_space *vm)
                           F.errors, bad);
 }
 
+/* Every CPU touches the same 2 MiB blocks at once: the pages are allocated
+ * outside the lock, one wins, the others retry and give theirs back. */
+#define RACE_BLOCKS 8
+
+static void block_racer(void *arg)
+{
+    (void)arg;
+    for (unsigned b = 0; b < RACE_BLOCKS; b++)
+        if (vm_fault(F.vm, F.base + b * LARGE_PAGE_SIZE + 64 * PG, VM_FAULT_WRITE) != 0)
+            F.errors++;
+}
+
+static int test_large_race(struct vm_space *vm)
+{
+    uint64_t before = vm->rss_anon;
+    F.vm = vm;
+    F.errors = 0;
+    F.base = (uintptr_t)vm_mmap(vm, 0, RACE_BLOCKS * LARGE_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+    struct thread *t[MAX_CPUS];
+    for (unsigned c = 0; c < cpu_count; c++)
+        t[c] = thread_spawn("vmrace", block_racer, NULL, (int)c);
+    for (unsigned c = 0; c < cpu_count; c++)
+        thread_join(t[c]);
+    unsigned large = 0;
+    for (unsigned b = 0; b < RACE_BLOCKS; b++) {
+        struct paging_leaf l;
+        large += paging_user_lookup(F.base + b * LARGE_PAGE_SIZE, &l) == PAGING_LEVEL_2M;
+    }
+    uint64_t rss = vm->rss_anon - before;
+    vm_munmap(vm, F.base, RACE_BLOCKS * LARGE_PAGE_SIZE);
+    return selftest_check(!F.errors && large == RACE_BLOCKS && rss == RACE_BLOCKS * 512,
+                          "%u CPUs racing for the same %u large pages: %u mapped, %lu pages counted, %u errors",
+                          cpu_count, RACE_BLOCKS, large, rss, F.errors);
+}
+
 static void smp_main(void *arg)
 {
     struct vm_space *vm = arg;
@@ -235,6 +271,7 @@ static void smp_main(void *arg)
     for (unsigned c = 1; c < cpu_count; c++)
         thread_join(t[c]);
     fails += test_parallel_faults(vm);
+    fails += test_large_race(vm);
     thread_exit(fails);
 }
 
