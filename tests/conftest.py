@@ -90,3 +90,41 @@ def qemu_argv(osprey_args, append):
 def debug_exit_status(returncode):
     """The status a guest wrote to isa-debug-exit, from QEMU's exit code."""
     return returncode >> 1 if returncode & 1 else None
+
+
+# ---- helpers for the `osprey build` / `osprey run IMAGE` tests ----
+
+PROG_SRC = ROOT / "tests" / "fixtures" / "osprey_prog.c"
+
+
+def compile_prog(out, static=False):
+    """gcc (dynamic glibc) or musl-gcc -static; None when the compiler is missing."""
+    import shutil
+    cc = "musl-gcc" if static else "gcc"
+    if not shutil.which(cc):
+        return None
+    cmd = [cc, "-O2", "-o", str(out), str(PROG_SRC)] + (["-static"] if static else [])
+    subprocess.run(cmd, check=True)
+    return pathlib.Path(out)
+
+
+def osprey_cmd(*args, timeout=30, **kw):
+    return run([OSPREY, *args], timeout, **kw)
+
+
+def osprey_build(image, *args, timeout=60):
+    p = osprey_cmd("build", "-q", "-o", image, *args, timeout=timeout)
+    assert p.returncode == 0, p.stderr
+    return p
+
+
+def osprey_boot(*args, timeout=30, **kw):
+    """osprey run with a scaled --timeout."""
+    return osprey_cmd("run", "--timeout", str(int(scaled(timeout))), *args, timeout=timeout + 30, **kw)
+
+
+def one_line_error(p, message):
+    """Status 125 and exactly one stderr line, naming the problem."""
+    assert p.returncode == 125, p
+    assert p.stderr.startswith("osprey: ") and message in p.stderr, p
+    assert p.stderr.count("\n") == 1, p

@@ -60,7 +60,8 @@ def test_in_osprey(tmp_path, osprey, name, flavour):
     opts = directives(name)
     initrd = guest_rootfs(tmp_path, exe)
     timeout = float(opts["timeout"])
-    cmd = [osprey, "run", "-c", opts["cpus"], "-m", opts["memory"], "--initrd", initrd,
+    # --tty: the console is a terminal, as for a program started from a shell
+    cmd = [osprey, "run", "--tty", "-c", opts["cpus"], "-m", opts["memory"], "--initrd", initrd,
            "--timeout", str(int(scaled(timeout))), "--", "--cwd=/tmp", "/bin/" + exe.name]
     p = run(cmd, timeout + 30)
     failures = [l for l in p.stdout.splitlines() if l.startswith("FAIL")]

@@ -31,6 +31,7 @@ static const struct bootopt_def bootopt_defs[] = {
     { "strace", OPT_FLAG, OPT(strace), NULL, "log every system call with its arguments and result" },
     { "env", OPT_ENV, OPT(env), NULL, "set NAME=VALUE in the program's environment (repeatable)" },
     { "cwd", OPT_STRING, OPT(cwd), NULL, "start the program in directory DIR" },
+    { "notty", OPT_FLAG, OPT(notty), NULL, "the console is not a terminal (as when the host's stdin is a pipe)" },
     { "no-aslr", OPT_FLAG, OPT(no_aslr), NULL, "load the program, libraries and stack at fixed addresses" },
     { "help", OPT_FLAG, OPT(help), NULL, "list boot options and exit" },
 };

@@ -50,7 +50,10 @@ static void console_init(void)
         log_register_console(&debugcon_console);
         log_set_record_sink(debugcon_write);
     } else {
+        /* Firecracker, Cloud Hypervisor: one serial console for everything;
+         * the exit record still reaches the host tool, on a line of its own */
         log_register_console(&serial_console);
+        log_set_record_sink(serial_write_record);
     }
 }
 

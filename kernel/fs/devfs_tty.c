@@ -7,6 +7,7 @@
  * serial port cannot signal end of input, so when the host closes stdin the
  * guest only sees EOF if the host sends ^D (docs/filesystems.md). */
 #include "arch/uaccess.h"
+#include "core/bootopts.h"
 #include "core/proc.h"
 #include "drivers/serial.h"
 #include "fs/devfs.h"
@@ -176,6 +177,10 @@ static int console_ioctl(struct file *f, unsigned long cmd, unsigned long arg)
 {
     (void)f;
     void __user *p = (void __user *)arg;
+    /* --notty: a pipe-like console, so isatty() is false and programs do not
+     * switch to interactive behaviour for input that is not a person */
+    if (boot_options.notty && cmd != FIONREAD)
+        return -ENOTTY;
     switch (cmd) {
     case TCGETS:
         return copy_to_user(p, &con.termios, sizeof(con.termios)) ? -EFAULT : 0;

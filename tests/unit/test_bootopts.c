@@ -110,7 +110,7 @@ static void count_line(const char *line)
 UNIT_TEST(bootopts_help_lists_every_option)
 {
     bootopts_print_help(count_line);
-    CHECK_EQ(help_lines, 12);
+    CHECK_EQ(help_lines, 13);
 }
 
 UNIT_TEST(bootopts_env_cwd_strace)

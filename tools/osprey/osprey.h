@@ -12,6 +12,9 @@
 
 enum accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_TCG };
 
+/* Whether the guest's console is a terminal (isatty true). */
+enum tty_mode { TTY_AUTO, TTY_YES, TTY_NO };
+
 struct run_config {
     const char *vmm;         /* microvm, q35, pc, firecracker, cloud-hypervisor */
     uint64_t memory_mib;     /* 0 until decided */
@@ -21,6 +24,7 @@ struct run_config {
     const char *rootfs;      /* --rootfs DIR */
     enum accel accel;
     bool dry_run, bootchart, verbose, strace;
+    enum tty_mode tty;       /* auto: a terminal when osprey's stdin is one */
     unsigned timeout_s;      /* 0: none */
     unsigned gdb_port;       /* 0: none */
     struct strvec *env;      /* -e NAME=VALUE */

@@ -77,6 +77,10 @@ char *kernel_cmdline(const struct run_config *cfg, enum accel accel)
             kernel_word_append(&buf, &len, opt);
         }
     }
+    /* like a container: the console is a terminal when the user's input is
+     * one, a plain stream (isatty false) when it is a pipe or a file */
+    if (cfg->tty == TTY_NO || (cfg->tty == TTY_AUTO && !isatty(STDIN_FILENO)))
+        kernel_word_append(&buf, &len, "--notty");
     if (cfg->bootchart)
         kernel_word_append(&buf, &len, "--bootchart");
     if (cfg->verbose)

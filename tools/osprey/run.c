@@ -29,6 +29,8 @@ void run_usage(void)
            "  -e, --env NAME=VALUE   set an environment variable for the program (repeatable)\n"
            "  --cwd DIR              start the program in DIR\n"
            "  --strace               pass --strace: log every system call\n"
+           "  -t, --tty              the guest console is a terminal (default: when stdin is one)\n"
+           "  --no-tty               it is not (isatty false), as for piped input\n"
            "  --vmm microvm|q35|pc|firecracker|cloud-hypervisor\n"
            "                         machine or hypervisor (default microvm; qemu = q35)\n"
            "  -m, --memory SIZE      guest memory, e.g. 256M or 1G; a plain number is MiB (default\n"
@@ -98,7 +100,7 @@ unsigned parse_uint(const char *s, const char *what, unsigned lo, unsigned hi)
 }
 
 enum { OPT_VMM = 256, OPT_ACCEL, OPT_KERNEL, OPT_INITRD, OPT_TIMEOUT, OPT_GDB, OPT_BOOTCHART,
-       OPT_VERBOSE, OPT_QEMU, OPT_DRY_RUN, OPT_ROOTFS, OPT_CWD, OPT_STRACE, OPT_DISK };
+       OPT_VERBOSE, OPT_QEMU, OPT_DRY_RUN, OPT_ROOTFS, OPT_CWD, OPT_STRACE, OPT_DISK, OPT_NO_TTY };
 
 static const struct option run_options[] = {
     { "vmm", required_argument, NULL, OPT_VMM },
@@ -111,6 +113,8 @@ static const struct option run_options[] = {
     { "env", required_argument, NULL, 'e' },
     { "cwd", required_argument, NULL, OPT_CWD },
     { "strace", no_argument, NULL, OPT_STRACE },
+    { "tty", no_argument, NULL, 't' },
+    { "no-tty", no_argument, NULL, OPT_NO_TTY },
     { "disk", required_argument, NULL, OPT_DISK },
     { "net", required_argument, NULL, 'n' },
     { "port", required_argument, NULL, 'p' },
@@ -188,6 +192,8 @@ static void parse_one(struct run_config *cfg, int opt, const char *arg)
         cfg->cwd = arg;
         break;
     case OPT_STRACE: cfg->strace = true; break;
+    case 't': cfg->tty = TTY_YES; break;
+    case OPT_NO_TTY: cfg->tty = TTY_NO; break;
     case OPT_DISK: strvec_push(cfg->disks, arg); break;
     case 'n': parse_net(cfg, arg); break;
     case 'p': check_port(arg); strvec_push(cfg->ports, arg); break;
@@ -208,7 +214,7 @@ static void parse_run_args(struct run_config *cfg, int argc, char **argv)
     opterr = 0;
     optind = 1;
     for (;;) {
-        int opt = getopt_long(argc, argv, "+:m:c:e:n:p:h", run_options, NULL);
+        int opt = getopt_long(argc, argv, "+:m:c:e:n:p:th", run_options, NULL);
         if (opt == '?')
             die("unknown option %s (see osprey run --help)", argv[optind - 1]);
         if (opt == ':')

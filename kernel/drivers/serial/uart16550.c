@@ -47,10 +47,22 @@ bool serial_present(void)
     return serial_ok;
 }
 
+static char serial_last_byte = '\n';
+
+/* Records for the host tool must start a line of their own. */
+void serial_write_record(const char *s, size_t n)
+{
+    if (serial_last_byte != '\n')
+        serial_write("\n", 1);
+    serial_write(s, n);
+}
+
 void serial_write(const char *s, size_t n)
 {
     if (!serial_ok)
         return;
+    if (n)
+        serial_last_byte = s[n - 1];
     for (size_t i = 0; i < n; i++) {
         /* Bounded wait: a wedged UART must not hang the kernel. */
         for (int spins = 0; spins < 100000; spins++)

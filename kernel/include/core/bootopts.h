@@ -9,7 +9,7 @@
 #define BOOTOPTS_MAX_ENV 128
 
 struct boot_options {
-    bool bootchart, verbose, nopci, power_off_on_abort, help, strace, no_aslr;
+    bool bootchart, verbose, nopci, power_off_on_abort, help, strace, no_aslr, notty;
     const char *console; /* "serial" (default) or "none" */
     uint64_t tsc_khz;    /* TSC frequency hint from the host tool, 0 if none */
     const char *test;    /* --test=NAME[,NAME...]: run kernel self-tests */

@@ -9,6 +9,9 @@
 void serial_init(void);
 void serial_write(const char *s, size_t n);
 bool serial_present(void);
+/* A record line for the host tool ("\x1eexit=N\n"), after a newline if the
+ * console is mid-line: used when there is no debugcon log channel. */
+void serial_write_record(const char *s, size_t n);
 /* Non-blocking read of one byte; -1 when none is waiting. */
 int serial_read_byte(void);
 
