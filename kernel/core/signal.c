@@ -115,6 +115,10 @@ static struct thread *pick_taker(struct proc *p, int sig)
 }
 
 static int send_locked(struct proc *p, struct thread *t, int sig, const struct siginfo_abi *info);
+/* fs hook (signalfd): told when a signal becomes pending, so readers and
+ * pollers of a signalfd whose set includes it look again. Weak: the kernel
+ * links without fs/signalfd.c. */
+void signalfd_notify(struct proc *p, int sig) __attribute__((weak));
 
 int signal_send(struct proc *p, struct thread *t, int sig, const struct siginfo_abi *info)
 {
@@ -158,6 +162,8 @@ static int send_locked(struct proc *p, struct thread *t, int sig, const struct s
         if (taker && !(taker->sig_blocked & SIG_BIT(sig)))
             signal_wake(taker);
         spin_unlock_raw(&p->lock);
+        if (signalfd_notify) /* signalfd hook: safe under this lock, from any context */
+            signalfd_notify(p, sig);
     }
     return e;
 }

@@ -208,6 +208,22 @@ static void die_by_signal(int sig, const struct siginfo_abi *info)
     user_process_exit(128 + sig);
 }
 
+/* Nothing left to deliver and no handler ran: an interrupted call runs
+ * again (it reinstalls its own temporary mask, as sigsuspend and ppoll do),
+ * and a temporary mask goes back to the saved one. */
+static void no_handler_ran(struct thread *t, struct trap_frame *f)
+{
+    if (t->sig_restore_mask) {
+        t->sig_restore_mask = false;
+        t->sig_blocked = t->sig_saved_mask & ~SIG_UNBLOCKABLE;
+        signal_recalc_locked(t);
+    }
+    if (f->vector == SYSCALL_VECTOR && is_restart((long)f->rax)) {
+        signal_restart_syscall(f);
+        f->vector = SIGRETURN_VECTOR;
+    }
+}
+
 void signal_handle(struct trap_frame *f)
 {
     struct thread *t = thread_current();
@@ -217,6 +233,7 @@ void signal_handle(struct trap_frame *f)
     int sig = signal_dequeue_locked(t, ~t->sig_blocked, &info);
     if (!sig) {
         signal_recalc_locked(t);
+        no_handler_ran(t, f);
         spin_unlock(&sh->lock, fl);
         return;
     }
@@ -239,10 +256,12 @@ void signal_handle(struct trap_frame *f)
         return;
     }
     signal_recalc_locked(t);
+    bool ignored = act.handler == SIG_IGN_HANDLER || signal_default_ignored(sig);
+    if (ignored && !t->interrupted)
+        no_handler_ran(t, f); /* the last pending one: nothing will run a handler */
     spin_unlock(&sh->lock, fl);
-    if (act.handler == SIG_IGN_HANDLER || signal_default_ignored(sig))
-        return;
-    die_by_signal(sig, &info);
+    if (!ignored)
+        die_by_signal(sig, &info);
 }
 
 void signal_force_fault(int sig, int code, uint64_t addr, struct trap_frame *f)

@@ -321,10 +321,21 @@ long sys_epoll_ctl(int epfd, int op, int fd, struct epoll_event __user *uev)
 
 /* ---- epoll_wait ---- */
 
-/* Report one item taken off the ready list: 1 when an event was written,
- * 0 when it had nothing (any more), -EFAULT. */
-static int harvest_one(struct epoll *ep, struct epitem *it, struct epoll_event __user *out)
+#define EP_BATCH 64                    /* events gathered under the lock, then copied out */
+
+/* Level-triggered items already reported by this epoll_wait: they go back
+ * on the ready list at its end, so one call never reports an item twice.
+ * Only touched under ep->lock (item_remove may unlink from it). */
+struct harvest_ctx {
+    struct epoll *ep;
+    struct list_node requeue;
+};
+
+/* Look at one item taken off the ready list: 1 when it had events (in
+ * *out), 0 when not (any more). */
+static int harvest_one(struct harvest_ctx *h, struct epitem *it, struct epoll_event *out)
 {
+    struct epoll *ep = h->ep;
     irqflags_t fl = spin_lock(&ep->lock);
     list_remove(&it->ready_link);
     it->ready = false; /* from here on a notification queues it again */
@@ -335,52 +346,77 @@ static int harvest_one(struct epoll *ep, struct epitem *it, struct epoll_event _
     unsigned mask = vfs_poll(it->file, NULL) & want & EP_EVENT_BITS;
     if (!mask)
         return 0;
-    struct epoll_event ev = { mask, it->data };
-    if (copy_to_user(out, &ev, sizeof(ev))) {
-        item_check(ep, it, mask); /* not delivered: keep it ready */
-        return -EFAULT;
-    }
+    *out = (struct epoll_event){ mask, it->data };
     fl = spin_lock(&ep->lock);
-    if (want & EPOLLONESHOT)
+    if (want & EPOLLONESHOT) {
         it->events &= ~EP_EVENT_BITS;
-    else if (!(want & EPOLLET))
-        ready_add_locked(ep, it); /* level-triggered: looked at again next time */
+    } else if (!(want & EPOLLET) && !it->ready) {
+        it->ready = true; /* level-triggered: looked at again next time */
+        list_add_tail(&h->requeue, &it->ready_link);
+    }
     spin_unlock(&ep->lock, fl);
     return 1;
 }
 
-static int harvest(struct epoll *ep, struct epoll_event __user *events, int max)
+/* Move every item of `from` to the front (or back) of `to`; ep->lock held. */
+static void list_move_all(struct list_node *from, struct list_node *to, bool front)
 {
+    while (!list_empty(from)) {
+        struct list_node *l = front ? from->prev : from->next;
+        list_remove(l);
+        if (front)
+            list_add_head(to, l);
+        else
+            list_add_tail(to, l);
+    }
+}
+
+/* Up to max events into buf, under ep->mtx (which keeps items and their
+ * files alive while they are polled). */
+static int harvest_batch(struct harvest_ctx *h, struct epoll_event *buf, int max)
+{
+    struct epoll *ep = h->ep;
     struct list_node batch;
     list_init(&batch);
     mutex_lock(&ep->mtx);
     irqflags_t fl = spin_lock(&ep->lock);
-    if (!list_empty(&ep->ready)) { /* take the whole list: re-queued items go to the fresh one */
-        batch.next = ep->ready.next;
-        batch.prev = ep->ready.prev;
-        batch.next->prev = batch.prev->next = &batch;
-        list_init(&ep->ready);
-    }
+    list_move_all(&ep->ready, &batch, false); /* re-queued items go to the fresh list */
     spin_unlock(&ep->lock, fl);
-    int n = 0, err = 0;
-    while (n < max && !list_empty(&batch)) {
-        struct epitem *it = list_entry(batch.next, struct epitem, ready_link);
-        int r = harvest_one(ep, it, &events[n]);
-        if (r < 0) {
-            err = r;
-            break;
-        }
-        n += r;
-    }
+    int n = 0;
+    while (n < max && !list_empty(&batch))
+        n += harvest_one(h, list_entry(batch.next, struct epitem, ready_link), &buf[n]);
     fl = spin_lock(&ep->lock);
-    while (!list_empty(&batch)) { /* not looked at: first in line next time */
-        struct list_node *l = batch.prev;
-        list_remove(l);
-        list_add_head(&ep->ready, l);
-    }
+    list_move_all(&batch, &ep->ready, true); /* not looked at: first in line next time */
     spin_unlock(&ep->lock, fl);
     mutex_unlock(&ep->mtx);
-    return n ? n : err;
+    return n;
+}
+
+static int harvest(struct epoll *ep, struct epoll_event __user *events, int max)
+{
+    struct harvest_ctx h = { .ep = ep };
+    list_init(&h.requeue);
+    struct epoll_event buf[EP_BATCH];
+    int total = 0, err = 0;
+    for (;;) {
+        int want = MIN(max - total, EP_BATCH);
+        int n = harvest_batch(&h, buf, want);
+        /* copied without the lock: a fault here may need locks that a
+         * thread closing a watched file holds while it waits for ep->mtx */
+        if (n && copy_to_user(&events[total], buf, (size_t)n * sizeof(buf[0]))) {
+            err = -EFAULT;
+            break;
+        }
+        total += n;
+        if (n < want || total == max)
+            break;
+    }
+    irqflags_t fl = spin_lock(&ep->lock);
+    list_move_all(&h.requeue, &ep->ready, false);
+    spin_unlock(&ep->lock, fl);
+    if (!list_empty(&ep->ready))
+        ep_wake(ep); /* other waiters and outer watchers: still ready */
+    return total ? total : err;
 }
 
 static bool ep_has_ready(void *arg)

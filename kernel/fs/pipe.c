@@ -557,51 +557,55 @@ static int fifo_wait_partner(struct pipe *p, const unsigned *counter, unsigned s
     return err == -EINTR ? -ERESTARTSYS : err;
 }
 
+/* Count a new end of p (both locks held): 0, or -ENXIO for a non-blocking
+ * writer without a reader. counter and seen say what to wait for, if anything. */
+static int fifo_attach(struct pipe *p, struct pipe_end *e, unsigned fmode, bool nonblock,
+                       const unsigned **counter, unsigned *seen)
+{
+    *counter = NULL;
+    if (fmode == FMODE_WRITE && nonblock && !p->readers)
+        return -ENXIO; /* no reader to write to */
+    if (fmode & FMODE_READ)
+        p->readers++, p->r_opens++;
+    if (fmode & FMODE_WRITE)
+        p->writers++, p->w_opens++;
+    /* a reader that found no writer sees no hang-up until one came and went */
+    e->w_seen = (fmode == FMODE_READ && !p->writers) ? p->w_opens : 0;
+    if (fmode == FMODE_READ && !nonblock && !p->writers)
+        *counter = &p->w_opens, *seen = p->w_opens;
+    else if (fmode == FMODE_WRITE && !p->readers)
+        *counter = &p->r_opens, *seen = p->r_opens;
+    return 0;
+}
+
 static int fifo_open(struct vnode *v, struct file *f)
 {
     struct pipe_end *e = kzalloc(sizeof(*e));
     if (!e)
         return -ENOMEM;
+    unsigned fmode = f->fmode & (FMODE_READ | FMODE_WRITE);
+    const unsigned *counter;
+    unsigned seen = 0;
     mutex_lock(&fifo_lock);
     struct pipe *p = fifo_pipe(v);
-    if (!p) {
-        mutex_unlock(&fifo_lock);
-        kfree(e);
-        return -ENOMEM;
-    }
-    unsigned fmode = f->fmode & (FMODE_READ | FMODE_WRITE);
-    bool nonblock = (f->flags & O_NONBLOCK) != 0;
-    mutex_lock(&p->lock);
-    if (fmode == FMODE_WRITE && nonblock && !p->readers) {
+    int err = p ? 0 : -ENOMEM;
+    if (p) {
+        mutex_lock(&p->lock);
+        err = fifo_attach(p, e, fmode, (f->flags & O_NONBLOCK) != 0, &counter, &seen);
         bool unused = !p->readers && !p->writers;
         if (unused)
             list_remove(&p->fifo_link);
         mutex_unlock(&p->lock);
-        mutex_unlock(&fifo_lock);
         if (unused)
-            pipe_free(p);
-        kfree(e);
-        return -ENXIO; /* no reader to write to */
+            pipe_free(p), p = NULL; /* refused before anyone else came */
     }
-    if (fmode & FMODE_READ)
-        p->readers++, p->r_opens++;
-    if (fmode & FMODE_WRITE)
-        p->writers++, p->w_opens++;
-    /* a reader that did not wait for a writer sees no hang-up until one came and went */
-    e->w_seen = (fmode == FMODE_READ && !p->writers) ? p->w_opens : 0;
-    unsigned r_seen = p->r_opens, w_seen = p->w_opens;
-    bool wait_writer = fmode == FMODE_READ && !nonblock && !p->writers;
-    bool wait_reader = fmode == FMODE_WRITE && !p->readers;
-    mutex_unlock(&p->lock);
     mutex_unlock(&fifo_lock);
-    poll_notify(&p->poll, POLLIN | POLLOUT);
-    int err = 0;
-    if (wait_writer)
-        err = fifo_wait_partner(p, &p->w_opens, w_seen);
-    else if (wait_reader)
-        err = fifo_wait_partner(p, &p->r_opens, r_seen);
+    if (!err) {
+        poll_notify(&p->poll, POLLIN | POLLOUT); /* partners waiting in open */
+        if (counter && (err = fifo_wait_partner(p, counter, seen)) != 0)
+            pipe_end_drop(p, fmode);
+    }
     if (err) {
-        pipe_end_drop(p, fmode);
         kfree(e);
         return err;
     }

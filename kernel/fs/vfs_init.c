@@ -83,6 +83,8 @@ int vfs_init(void)
     vfs_register_fstype(&devfs_fstype);
     devfs_init();
     pipe_init(); /* FIFOs open as pipes */
+    procfs_init(); /* the "proc" and "sysfs" types: /proc and /sys mount below */
+    sysfs_init();
     struct ramfs_sb *rs = root_from_initrd();
     if (boot_info.initrd_size)
         release_initrd();

@@ -5,6 +5,7 @@
  * osprey: cpus=2 */
 #include "check.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -269,6 +270,26 @@ static void check_between_threads(void)
     pthread_join(t, NULL);
 }
 
+/* A pending signal whose action is to ignore it, unblocked by ppoll's or
+ * sigsuspend's temporary mask: no handler runs, so the call goes on and the
+ * mask comes back. */
+static void check_ignored_during_temporary_mask(void)
+{
+    sigset_t block, empty, now;
+    sigemptyset(&block);
+    sigaddset(&block, SIGURG);
+    sigemptyset(&empty);
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    raise(SIGURG); /* default action: ignore; pending while blocked */
+    struct timespec ts = { 0, 50000000 };
+    errno = 0;
+    int r = ppoll(NULL, 0, &ts, &empty);
+    CHECK(r == 0, "ppoll whose mask lets an ignored signal through times out normally (%d, errno %d)", r, errno);
+    sigprocmask(SIG_SETMASK, NULL, &now);
+    CHECK(sigismember(&now, SIGURG), "and restores the mask");
+    sigprocmask(SIG_UNBLOCK, &block, NULL);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -280,5 +301,6 @@ int main(void)
     check_nodefer_resethand();
     check_waiting();
     check_between_threads();
+    check_ignored_during_temporary_mask();
     return check_exit();
 }
