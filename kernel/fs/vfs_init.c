@@ -82,9 +82,12 @@ int vfs_init(void)
     vfs_register_fstype(&tmpfs_fstype);
     vfs_register_fstype(&devfs_fstype);
     devfs_init();
-    pipe_init(); /* FIFOs open as pipes */
-    procfs_init(); /* the "proc" and "sysfs" types: /proc and /sys mount below */
-    sysfs_init();
+    if (pipe_init)
+        pipe_init(); /* FIFOs open as pipes */
+    if (procfs_init)
+        procfs_init(); /* the "proc" and "sysfs" types: /proc and /sys mount below */
+    if (sysfs_init)
+        sysfs_init();
     struct ramfs_sb *rs = root_from_initrd();
     if (boot_info.initrd_size)
         release_initrd();
