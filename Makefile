@@ -112,6 +112,12 @@ check: all unit-tests $(LINUXBOOT_BIN) $(FIXTURES) $(GUEST_BINS) $(GO_PROGRAMS) 
 run: all
 	$(BUILD)/osprey run -- --bootchart
 
+# Benchmarks, never part of check: bench/run sets up, builds and measures
+# (docs/performance.md); `make bench BENCH_ARGS=--quick` for a smoke run.
+.PHONY: bench
+bench:
+	$(PYTHON) bench/run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(BUILD)
 
