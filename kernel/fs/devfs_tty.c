@@ -1,11 +1,11 @@
 /* /dev/console and /dev/tty: the application's terminal on the serial port.
- * Output goes straight to the UART; input comes from its interrupt-driven
- * ring, raw, except two things a terminal user expects: CR becomes NL when
- * ICRNL is set (an interactive Enter), and with ICANON set the VEOF
- * character (^D) ends input: a read returns what came before it, or 0. The
- * termios settings are otherwise recorded and reported, not applied. A
- * serial port cannot signal end of input, so when the host closes stdin the
- * guest only sees EOF if the host sends ^D (docs/filesystems.md). */
+ * Output goes straight to the UART. Input comes from its interrupt-driven
+ * ring through a small line discipline, because the host terminal is in raw
+ * mode under QEMU: with ICANON, lines are edited (erase, kill) and handed
+ * out whole, with ECHO typed characters are echoed, ICRNL turns Enter's CR
+ * into NL, and VEOF (^D) ends input. With --notty (input from a pipe) bytes
+ * pass untouched but for ^D, which the host tool sends when its input ends:
+ * a serial port cannot signal end of input otherwise (docs/filesystems.md). */
 #include "arch/uaccess.h"
 #include "core/bootopts.h"
 #include "core/proc.h"
@@ -23,8 +23,10 @@ static struct {
     struct poll_head poll;
     struct termios termios;
     struct winsize winsize;
-    uint8_t buf[256];            /* bytes taken from the UART, not yet read */
+    uint8_t buf[4096];           /* input ready for readers (whole lines with ICANON) */
     size_t len, off;
+    uint8_t line[4096];          /* ICANON: the line being typed */
+    size_t line_len;
     bool rx_on;
     bool eof_pending;
 } con = {
@@ -55,52 +57,134 @@ static int console_open(struct vnode *v, struct file *f)
     return 0;
 }
 
+static void console_fill(void);
+
 static bool console_has_input(void *arg)
 {
     (void)arg;
-    return con.off < con.len || con.eof_pending || serial_rx_available() > 0;
+    /* typed bytes may only edit a line: with ICANON, readers wake for whole lines */
+    if (con.off < con.len || con.eof_pending)
+        return true;
+    if (serial_rx_available() == 0)
+        return false;
+    if (!(con.termios.c_lflag & ICANON) || boot_options.notty)
+        return true;
+    if (!mutex_trylock(&con.lock))
+        return true; /* someone is filling: look again under the lock */
+    console_fill();
+    bool ready = con.off < con.len || con.eof_pending;
+    mutex_unlock(&con.lock);
+    return ready;
 }
 
-/* Refill the local buffer from the UART ring; caller holds con.lock. */
+#define ECHOE_FLAG 0000020
+#define ECHOCTL_FLAG 0001000
+#define VERASE_INDEX 2
+#define VKILL_INDEX 3
+
+static void echo_bytes(const char *s, size_t n)
+{
+    if ((con.termios.c_lflag & ECHO) && !boot_options.notty)
+        serial_write(s, n);
+}
+
+static void echo_erase(unsigned count)
+{
+    while (count--)
+        echo_bytes("\b \b", 3);
+}
+
+/* Room in the ready buffer, compacting it first. */
+static size_t ready_room(void)
+{
+    if (con.off) {
+        memmove(con.buf, con.buf + con.off, con.len - con.off);
+        con.len -= con.off;
+        con.off = 0;
+    }
+    return sizeof(con.buf) - con.len;
+}
+
+static void ready_add(const uint8_t *p, size_t n)
+{
+    n = MIN(n, ready_room());
+    memcpy(con.buf + con.len, p, n);
+    con.len += n;
+}
+
+/* One typed byte in canonical mode: edit the line or finish it. */
+static void canonical_byte(uint8_t c)
+{
+    const uint8_t *cc = con.termios.c_cc;
+    if (c == cc[VERASE_INDEX] || c == '\b') {
+        if (con.line_len) {
+            con.line_len--;
+            echo_erase(1);
+        }
+    } else if (c == cc[VKILL_INDEX]) {
+        echo_erase((unsigned)con.line_len);
+        con.line_len = 0;
+    } else if (c == cc[VEOF]) {
+        if (!con.line_len)
+            con.eof_pending = true; /* ^D on an empty line: end of input */
+        ready_add(con.line, con.line_len);
+        con.line_len = 0;
+    } else if (c == '\n') {
+        if (con.line_len < sizeof(con.line))
+            con.line[con.line_len++] = c;
+        echo_bytes("\n", 1);
+        ready_add(con.line, con.line_len);
+        con.line_len = 0;
+    } else if (con.line_len < sizeof(con.line) - 1) {
+        con.line[con.line_len++] = c;
+        if (c < 32 && c != '\t' && (con.termios.c_lflag & ECHOCTL_FLAG)) {
+            char ctl[2] = { '^', (char)(c + '@') };
+            echo_bytes(ctl, 2);
+        } else {
+            echo_bytes((const char *)&c, 1);
+        }
+    }
+}
+
+/* Move what the UART received into the ready buffer; caller holds con.lock. */
 static void console_fill(void)
 {
-    if (con.off < con.len)
-        return;
-    con.off = 0;
-    con.len = serial_rx_read(con.buf, sizeof(con.buf));
-    if (con.termios.c_iflag & ICRNL)
-        for (size_t i = 0; i < con.len; i++)
-            if (con.buf[i] == '\r')
-                con.buf[i] = '\n';
+    uint8_t in[256];
+    size_t n;
+    while (!con.eof_pending && ready_room() && (n = serial_rx_read(in, MIN(sizeof(in), ready_room()))) > 0) {
+        for (size_t i = 0; i < n && !con.eof_pending; i++) {
+            uint8_t c = in[i];
+            if (boot_options.notty) { /* a byte stream: only the host's ^D means something */
+                if (c == 4)
+                    con.eof_pending = true;
+                else
+                    ready_add(&c, 1);
+                continue;
+            }
+            if (c == '\r' && (con.termios.c_iflag & ICRNL))
+                c = '\n';
+            if (con.termios.c_lflag & ICANON)
+                canonical_byte(c);
+            else {
+                ready_add(&c, 1);
+                echo_bytes((const char *)&c, 1);
+            }
+        }
+    }
 }
 
-/* Hand out buffered bytes up to a VEOF; -1 when nothing is buffered. */
+/* Hand out ready bytes; 0 at end of input, -1 when nothing is there yet. */
 static ssize_t console_take(struct uio *u)
 {
-    if (con.eof_pending) {
+    console_fill();
+    if (con.off == con.len) {
+        if (!con.eof_pending)
+            return -1;
         con.eof_pending = false;
         return 0;
     }
-    console_fill();
-    if (con.off == con.len)
-        return -1;
-    size_t n = con.len - con.off;
-    if (con.termios.c_lflag & ICANON) {
-        uint8_t *eof = memchr(con.buf + con.off, con.termios.c_cc[VEOF], n);
-        if (eof && eof == con.buf + con.off) {
-            con.off++; /* ^D first: end of input */
-            return 0;
-        }
-        if (eof)
-            n = (size_t)(eof - (con.buf + con.off));
-    }
-    size_t got = uio_copy_out(u, con.buf + con.off, MIN(n, u->resid));
+    size_t got = uio_copy_out(u, con.buf + con.off, MIN(con.len - con.off, u->resid));
     con.off += got;
-    if (con.off < con.len && (con.termios.c_lflag & ICANON) &&
-        con.buf[con.off] == con.termios.c_cc[VEOF]) {
-        con.off++;
-        con.eof_pending = true; /* the next read says end of input */
-    }
     return uio_result(u, got);
 }
 
@@ -155,6 +239,7 @@ static void console_flush_input(void)
 {
     char sink[64];
     con.off = con.len = 0;
+    con.line_len = 0;
     con.eof_pending = false;
     while (serial_rx_read(sink, sizeof(sink)))
         ;
