@@ -186,6 +186,26 @@ void schedule(void)
     schedule_common(false);
 }
 
+/* sched_yield: give way to the next runnable thread of this CPU even when
+ * the caller has had less CPU time (a thread spinning on sched_yield waits
+ * for one of them: picking it again would starve them). */
+void sched_yield_cpu(void)
+{
+    irqflags_t f = irq_save();
+    struct runqueue *rq = this_rq();
+    spin_lock_raw(&rq->lock);
+    struct thread *cur = rq->current;
+    struct rb_node *first = rb_first(&rq->tree);
+    if (first && cur != rq->idle) {
+        account_current(rq, clock_monotonic_ns());
+        uint64_t next = rb_entry(first, struct thread, rq_node)->vruntime;
+        if (cur->vruntime <= next)
+            cur->vruntime = next + 1; /* queued behind it */
+    }
+    schedule_locked(rq, false);
+    irq_restore(f);
+}
+
 void thread_reap(struct thread *t); /* thread.c */
 
 void sched_finish_switch(void)

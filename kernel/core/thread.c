@@ -152,7 +152,7 @@ int thread_join(struct thread *t)
 
 void thread_yield(void)
 {
-    schedule();
+    sched_yield_cpu();
 }
 
 void thread_wake(struct thread *t)

@@ -120,9 +120,13 @@ static void lapic_send_icr(uint32_t apic_id, uint32_t low)
         wrmsr(0x830, ((uint64_t)apic_id << 32) | low);
         return;
     }
+    /* two register writes: an interrupt between them that sends its own IPI
+     * would retarget ours */
+    irqflags_t f = irq_save();
     lapic_wait_icr_idle();
     lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
     lapic_write(LAPIC_ICR_LOW, low);
+    irq_restore(f);
 }
 
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector) { lapic_send_icr(apic_id, vector); }

@@ -16,6 +16,8 @@ void sched_idle_loop(void) __noreturn; /* the calling context becomes this CPU's
  * blocked (then it waits for thread_wake). Call with interrupts disabled. */
 void schedule(void);
 void sched_enqueue_new(struct thread *t);
+/* Let the next runnable thread of this CPU run first (sched_yield). */
+void sched_yield_cpu(void);
 void sched_wake(struct thread *t);
 /* Whether this CPU should reschedule at the next opportunity (IRQs off). */
 bool sched_need_resched(void);
