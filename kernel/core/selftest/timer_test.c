@@ -8,8 +8,9 @@
 #include "core/timer.h"
 
 /* A VM's vCPU may not run when its timer fires (software emulation, a busy
- * host), so single sleeps can be very late; the median must still be tight. */
-#define MEDIAN_LATE_LIMIT_NS (5 * NSEC_PER_MSEC)
+ * host, more vCPUs than host cores), so single sleeps can be very late; the
+ * median must still be well under a scheduler-tick-driven timer's. */
+#define MEDIAN_LATE_LIMIT_NS (20 * NSEC_PER_MSEC)
 #define WORST_LATE_LIMIT_NS (500 * NSEC_PER_MSEC)
 #define SLEEPS_PER_THREAD 4
 

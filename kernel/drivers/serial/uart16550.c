@@ -11,7 +11,6 @@
 
 #define UART_DATA 0
 #define UART_IER 1
-#define UART_FCR 2
 #define UART_LCR 3
 #define UART_MCR 4
 #define UART_LSR 5
@@ -36,8 +35,11 @@ void serial_init(void)
     outb(SERIAL_COM1 + UART_DATA, 0x01);  /* 115200 baud */
     outb(SERIAL_COM1 + UART_IER, 0x00);
     outb(SERIAL_COM1 + UART_LCR, 0x03);   /* 8N1 */
-    serial_rx_stash_early();              /* turning the FIFO on would drop them */
-    outb(SERIAL_COM1 + UART_FCR, 0x07);   /* FIFO on, cleared */
+    /* The FIFOs stay as they are: switching them on clears them, which
+     * loses a byte the host delivers in between (a pipe fed ahead of us).
+     * Without a FIFO the UART holds one byte and the host waits until it is
+     * read, so input is flow-controlled, never dropped. */
+    serial_rx_stash_early();
     outb(SERIAL_COM1 + UART_MCR, 0x03);   /* DTR, RTS */
     serial_ok = true;
 }
