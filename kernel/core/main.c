@@ -21,6 +21,7 @@
 #include "core/thread.h"
 #include "core/timer.h"
 #include "drivers/acpi.h"
+#include "drivers/drivers.h"
 #include "drivers/serial.h"
 #include "exec/exec.h"
 #include "exec/vdso.h"
@@ -134,6 +135,7 @@ static void run_program(void)
 static void init_main(void *unused)
 {
     (void)unused;
+    drivers_init();
     int e = vfs_init();
     if (e)
         system_fail("cannot set up the root filesystem: %s", errno_name(e));

@@ -19,6 +19,16 @@ UNIT_SRCS_mptable := kernel/drivers/acpi/mptable.c kernel/drivers/acpi/tables.c
 UNIT_SRCS_vma := kernel/mm/vma.c kernel/lib/rbtree.c
 UNIT_SRCS_cpio := kernel/fs/cpio.c kernel/lib/printf.c
 UNIT_SRCS_radix := kernel/fs/ramfs_radix.c
+UNIT_SRCS_virtq := kernel/drivers/virtio/virtq.c
+UNIT_SRCS_pci := kernel/drivers/pci/pci_caps.c kernel/drivers/virtio/virtio_pci_caps.c
+UNIT_SRCS_virtio_parse := kernel/drivers/virtio/virtio_mmio_desc.c kernel/drivers/virtio/virtio_acpi.c \
+	kernel/lib/parse.c kernel/lib/strutil.c
+# ext4: the core (everything but the VFS and block-device glue, vfs_*.c and blk_*.c)
+EXT4_CORE_SRCS := $(filter-out kernel/fs/ext4/vfs_% kernel/fs/ext4/blk_%,$(wildcard kernel/fs/ext4/*.c))
+UNIT_SRCS_ext4 := $(EXT4_CORE_SRCS) kernel/lib/printf.c kernel/lib/strutil.c
+UNIT_SRCS_ext4_write := $(UNIT_SRCS_ext4)
+UNIT_SRCS_ext4_corrupt := $(UNIT_SRCS_ext4)
+UNIT_SRCS_ext4_journal := $(UNIT_SRCS_ext4)
 
 UNIT_NAMES := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/test_%,$(UNIT_NAMES))
