@@ -98,3 +98,19 @@ def test_python_exception_exit_status(osprey, python_initrd):
     assert p.returncode == 1 and "ValueError: boom" in p.stdout.replace("\r", ""), p
 
 
+
+
+def test_busybox_shell_pipelines_and_applets(osprey, busybox_initrd):
+    """The shell forks and execs applets (busybox --install makes the links),
+    joins them with pipes, waits for each and sees their statuses."""
+    script = ("/bin/busybox --install -s /bin; "
+              "mkdir -p /tmp/d && cd /tmp/d && for f in c a b; do echo $f > $f.txt; done; "
+              "ls | sort -r | tr '\\n' ' '; echo; "
+              "cat a.txt b.txt c.txt | wc -l; "
+              "echo $(seq 1 10 | grep -c 1) subst; "
+              "false | true; echo pipe=$?; "
+              "(exit 3); echo sub=$?; "
+              "sleep 0.1 & wait $!; echo bg=$?")
+    p = boot(osprey, busybox_initrd, ["/bin/busybox", "sh", "-c", script])
+    assert p.returncode == 0, p
+    assert p.stdout.replace("\r", "") == "c.txt b.txt a.txt \n3\n2 subst\npipe=0\nsub=3\nbg=0\n", p

@@ -14,6 +14,8 @@
 #include "core/panic.h"
 #include "core/thread.h"
 #include "core/timer.h"
+#include "core/proc.h"
+#include "mm/vm.h"
 #include "lib/bitops.h"
 
 struct runqueue {
@@ -166,6 +168,9 @@ static void schedule_locked(struct runqueue *rq, bool preempted)
     rq->switched_from = prev;
     this_cpu()->arch.current = next;
     arch_set_kernel_stack(next->stack_top);
+    /* a process's thread runs on its space; kernel threads keep the loaded
+     * one. prev's process may be gone already: only next's is read. */
+    vm_switch_to(NULL, next->proc ? next->proc->vm : NULL);
     if (prev->uarch.fpu || next->uarch.fpu)
         arch_uthread_switch(&prev->uarch, &next->uarch);
     arch_context_switch(&prev->saved_rsp, next->saved_rsp);

@@ -24,9 +24,43 @@ struct sighand *sighand_create(void)
     struct sighand *sh = kzalloc(sizeof(*sh));
     if (!sh)
         return NULL;
+    sh->refs = 1;
     spin_init(&sh->lock);
     list_init(&sh->shared.queue);
     return sh;
+}
+
+struct sighand *sighand_copy(struct sighand *from)
+{
+    struct sighand *sh = sighand_create();
+    if (!sh)
+        return NULL;
+    irqflags_t f = spin_lock(&from->lock);
+    memcpy(sh->action, from->action, sizeof(sh->action));
+    spin_unlock(&from->lock, f);
+    return sh;
+}
+
+void sighand_put(struct sighand *sh)
+{
+    if (__atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL))
+        return;
+    while (!list_empty(&sh->shared.queue))
+        kfree(list_entry(list_pop_head(&sh->shared.queue), struct sigqueued, link));
+    kfree(sh);
+}
+
+void sighand_reset_for_exec(struct sighand *sh)
+{
+    irqflags_t f = spin_lock(&sh->lock);
+    for (int i = 0; i < NSIG; i++) {
+        if (sh->action[i].handler != SIG_IGN_HANDLER)
+            sh->action[i].handler = SIG_DFL_HANDLER;
+        sh->action[i].flags = 0;
+        sh->action[i].mask = 0;
+        sh->action[i].restorer = 0;
+    }
+    spin_unlock(&sh->lock, f);
 }
 
 void signal_thread_init(struct thread *t)

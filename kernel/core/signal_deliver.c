@@ -22,7 +22,7 @@
 #define FP_XSTATE_MAGIC1 0x46505853u
 #define FP_XSTATE_MAGIC2 0x46505845u
 #define FPX_SW_OFFSET 464              /* software-reserved bytes of the FXSAVE image */
-#define SIGRETURN_VECTOR 0x101         /* frame.vector after rt_sigreturn: not a restartable call */
+#define SIGRETURN_VECTOR SIGRETURN_FRAME_VECTOR /* frame.vector after rt_sigreturn: not restartable */
 #define RED_ZONE 128
 
 struct sigcontext_abi {
@@ -205,7 +205,7 @@ static void die_by_signal(int sig, const struct siginfo_abi *info)
                info->fault.addr);
     else
         pr_err("application killed by %s\n", signal_name(sig));
-    user_process_exit(128 + sig);
+    user_group_exit(WSTATUS_SIGNALED(sig));
 }
 
 /* Nothing left to deliver and no handler ran: an interrupted call runs
@@ -284,7 +284,7 @@ void signal_force_fault(int sig, int code, uint64_t addr, struct trap_frame *f)
     if (act->handler == SIG_DFL_HANDLER) {
         pr_err("application killed by %s (si_code %d) at address %#lx, rip %#lx\n", signal_name(sig), code,
                addr, f->rip);
-        user_process_exit(128 + sig);
+        user_group_exit(WSTATUS_SIGNALED(sig));
     }
     signal_send(t->proc, t, sig, &info);
 }

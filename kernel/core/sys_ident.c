@@ -8,28 +8,105 @@
 #include "lib/string.h"
 
 long sys_getpid(void) { return proc_current()->pid; }
-long sys_getppid(void) { return 0; } /* started by the kernel, as Linux's first process */
 long sys_getuid(void) { return proc_current()->uid; }
 long sys_geteuid(void) { return proc_current()->euid; }
 long sys_getgid(void) { return proc_current()->gid; }
 long sys_getegid(void) { return proc_current()->egid; }
-long sys_getpgrp(void) { return proc_current()->pid; }
-long sys_getsid(int pid) { return pid == 0 || pid == proc_current()->pid ? proc_current()->pid : -ESRCH; }
-long sys_setsid(void) { return -EPERM; } /* already a process group leader, as setsid(2) says */
+
+long sys_getppid(void)
+{
+    irqflags_t f = proc_table_lock();
+    struct proc *parent = proc_current()->parent;
+    int ppid = parent ? parent->pid : 0; /* pid 1 was started by the kernel, as Linux's first process */
+    proc_table_unlock(f);
+    return ppid;
+}
+
+/* A process by pid for the session and group calls (0: the caller). */
+static struct proc *lookup(int pid)
+{
+    struct proc *self = proc_current();
+    if (pid == 0 || pid == self->pid) {
+        proc_get(self);
+        return self;
+    }
+    return pid > 0 ? proc_find(pid) : NULL;
+}
 
 long sys_getpgid(int pid)
 {
-    return pid == 0 || pid == proc_current()->pid ? proc_current()->pid : -ESRCH;
+    struct proc *p = lookup(pid);
+    if (!p)
+        return -ESRCH;
+    int pgid = READ_ONCE(p->pgid);
+    proc_put(p);
+    return pgid;
+}
+
+long sys_getpgrp(void) { return sys_getpgid(0); }
+
+long sys_getsid(int pid)
+{
+    struct proc *p = lookup(pid);
+    if (!p)
+        return -ESRCH;
+    int sid = READ_ONCE(p->sid);
+    proc_put(p);
+    return sid;
+}
+
+/* Whether a process group exists in the session (setpgid may join one). */
+struct group_probe { int pgid, sid; bool found; };
+
+static bool probe_group(struct proc *p, void *ctx)
+{
+    struct group_probe *g = ctx;
+    if (p->pgid == g->pgid && p->sid == g->sid && p->state == PROC_LIVE)
+        g->found = true;
+    return !g->found;
 }
 
 long sys_setpgid(int pid, int pgid)
 {
-    struct proc *p = proc_current();
-    if (pid && pid != p->pid)
-        return -ESRCH;
+    struct proc *self = proc_current();
     if (pgid < 0)
         return -EINVAL;
-    return pgid == 0 || pgid == p->pid ? 0 : -EPERM;
+    struct proc *p = lookup(pid);
+    if (!p)
+        return -ESRCH;
+    long e = 0;
+    if (p != self && p->parent != self)
+        e = -ESRCH; /* only the caller and its children */
+    else if (p->pid == p->sid)
+        e = -EPERM; /* a session leader stays in its group */
+    else if (p->sid != self->sid)
+        e = -EPERM;
+    if (!e && pgid && pgid != p->pid) {
+        struct group_probe g = { pgid, self->sid, false };
+        proc_for_each(probe_group, &g);
+        if (!g.found)
+            e = -EPERM;
+    }
+    if (!e) {
+        irqflags_t f = proc_table_lock();
+        p->pgid = pgid ? pgid : p->pid;
+        proc_table_unlock(f);
+    }
+    proc_put(p);
+    return e;
+}
+
+long sys_setsid(void)
+{
+    struct proc *self = proc_current();
+    struct group_probe g = { self->pid, self->sid, false };
+    proc_for_each(probe_group, &g);
+    if (self->pgid == self->pid || g.found)
+        return -EPERM; /* already a group leader, or its id names a group */
+    irqflags_t f = proc_table_lock();
+    self->sid = self->pgid = self->pid;
+    proc_table_unlock(f);
+    return self->pid;
 }
 
 /* -1 leaves an id unchanged, as in setresuid(2); root may set anything. */

@@ -1,30 +1,14 @@
-/* System calls about things a unikernel has only one of: children (none),
- * the kernel log (syslog/dmesg), power (reboot ends the VM), restarts. */
+/* System calls about things a unikernel has only one of: the kernel log
+ * (syslog/dmesg), power (reboot ends the VM), restarts. */
 #include "arch/uaccess.h"
 #include "core/log.h"
 #include "core/proc.h"
 #include "core/thread.h"
+#include "core/system.h"
 #include "core/user.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
-
-/* There are no child processes (no fork), so there is never one to wait for. */
-long sys_wait4(int pid, int __user *status, int options, void __user *rusage)
-{
-    (void)pid, (void)status, (void)rusage;
-    if (options & ~(0x1 | 0x2 | 0x8 | 0x40000000 | 0x80000000 | 0x20000000))
-        return -EINVAL; /* WNOHANG WUNTRACED WCONTINUED __WNOTHREAD __WALL __WCLONE */
-    return -ECHILD;
-}
-
-long sys_waitid(int which, int id, void __user *info, int options, void __user *rusage)
-{
-    (void)id, (void)info, (void)rusage;
-    if (which < 0 || which > 3 || !(options & (0x4 | 0x2 | 0x8))) /* WEXITED WSTOPPED WCONTINUED */
-        return -EINVAL;
-    return -ECHILD;
-}
 
 #define SYSLOG_ACTION_CLOSE 0
 #define SYSLOG_ACTION_OPEN 1
@@ -112,7 +96,7 @@ long sys_reboot(unsigned magic1, unsigned magic2, unsigned cmd, void __user *arg
     case REBOOT_CMD_RESTART2:
         pr_info("reboot: the application asked to %s; stopping the VM\n",
                 cmd == REBOOT_CMD_HALT ? "halt" : cmd == REBOOT_CMD_POWER_OFF ? "power off" : "restart");
-        user_process_exit(0);
+        system_exit(0); /* the machine: every process ends with it */
     default:
         return -EINVAL;
     }

@@ -266,29 +266,62 @@ static void user_info(struct siginfo_abi *info, int sig, int code)
     info->rt.uid = proc_current()->uid;
 }
 
+/* A signal to a whole process: a zombie accepts it and does nothing. */
+static int kill_one(struct proc *target, int sig, const struct siginfo_abi *info)
+{
+    if (!sig || target->state != PROC_LIVE)
+        return 0;
+    return signal_send(target, NULL, sig, info);
+}
+
+struct kill_group {
+    int pgid;          /* 0: every process but pid 1 (kill -1) */
+    int sig;
+    const struct siginfo_abi *info;
+    int found;
+};
+
+static bool kill_group_member(struct proc *p, void *ctx)
+{
+    struct kill_group *g = ctx;
+    if (g->pgid ? p->pgid != g->pgid : p->pid == 1)
+        return true;
+    g->found++;
+    kill_one(p, g->sig, g->info);
+    return true;
+}
+
 long sys_kill(int pid, int sig)
 {
-    struct proc *p = proc_current();
     if (sig < 0 || sig > NSIG)
         return -EINVAL;
-    /* 0 and -1 and -pgid all mean this process: it is the only one */
-    if (pid != p->pid && pid != 0 && pid != -1 && pid != -p->pid)
-        return proc_find_thread(p, pid) ? 0 : -ESRCH; /* a thread id names its process too */
-    if (!sig)
-        return 0;
     struct siginfo_abi info;
     user_info(&info, sig, SI_USER_CODE);
-    return signal_send(p, NULL, sig, &info);
+    if (pid > 0) {
+        struct proc *target = proc_find_by_tid(pid); /* a thread id names its process too */
+        if (!target)
+            return -ESRCH;
+        int e = kill_one(target, sig, &info);
+        proc_put(target);
+        return e;
+    }
+    if (pid == INT32_MIN)
+        return -ESRCH;
+    struct kill_group g = { pid == 0 ? proc_current()->pgid : pid == -1 ? 0 : -pid, sig, &info, 0 };
+    proc_for_each(kill_group_member, &g);
+    return g.found ? 0 : -ESRCH;
 }
 
 static long send_to_thread(int tgid, int tid, int sig, const struct siginfo_abi *info)
 {
-    struct proc *p = proc_current();
     if (tid <= 0 || (tgid != -1 && tgid <= 0) || sig < 0 || sig > NSIG)
         return -EINVAL;
-    if (tgid != -1 && tgid != p->pid)
+    struct proc *p = tgid == -1 ? proc_find_by_tid(tid) : proc_find(tgid);
+    if (!p)
         return -ESRCH;
-    return signal_send_tid(p, tid, sig, info);
+    long e = p->state == PROC_LIVE ? signal_send_tid(p, tid, sig, info) : -ESRCH;
+    proc_put(p);
+    return e;
 }
 
 long sys_tgkill(int tgid, int tid, int sig)
@@ -318,16 +351,18 @@ static int queued_info(const struct siginfo_abi __user *uinfo, int sig, struct s
 
 long sys_rt_sigqueueinfo(int tgid, int sig, const struct siginfo_abi __user *uinfo)
 {
-    struct proc *p = proc_current();
     struct siginfo_abi info;
     int e = queued_info(uinfo, sig, &info);
     if (e)
         return e;
     if (!sig_valid(sig))
         return -EINVAL;
-    if (tgid != p->pid)
+    struct proc *p = proc_find(tgid);
+    if (!p)
         return -ESRCH;
-    return signal_send(p, NULL, sig, &info);
+    e = kill_one(p, sig, &info);
+    proc_put(p);
+    return e;
 }
 
 long sys_rt_tgsigqueueinfo(int tgid, int tid, int sig, const struct siginfo_abi __user *uinfo)

@@ -40,7 +40,8 @@
                        CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_DETACHED | CLONE_UNTRACED | \
                        CLONE_IO | 0xff /* the exit signal, ignored for threads */)
 
-static bool fork_logged;
+long proc_clone(uint64_t flags, uint64_t stack, uint32_t __user *parent_tid, uint32_t __user *child_tid,
+                uint64_t tls); /* sys_fork.c */
 
 long sys_arch_prctl(int code, uint64_t addr)
 {
@@ -87,7 +88,7 @@ long sys_exit(int status)
 
 long sys_exit_group(int status)
 {
-    user_process_exit(status & 0xff);
+    user_group_exit(WSTATUS_EXITED(status));
 }
 
 long sys_sched_yield(void)
@@ -124,12 +125,10 @@ long sys_get_robust_list(int tid, void __user *__user *head, size_t __user *len)
 static long clone_thread(uint64_t flags, uint64_t stack, uint32_t __user *parent_tid, uint32_t __user *child_tid,
                          uint64_t tls)
 {
-    if ((flags & CLONE_THREAD_FLAGS) != CLONE_THREAD_FLAGS) {
-        if (!__atomic_exchange_n(&fork_logged, true, __ATOMIC_RELAXED))
-            pr_info("clone: only threads are supported (flags %#lx): new processes (fork) are not; "
-                    "returning ENOSYS\n", flags);
-        return -ENOSYS;
-    }
+    if (!(flags & CLONE_THREAD))
+        return proc_clone(flags, stack, parent_tid, child_tid, tls); /* a new process */
+    if ((flags & CLONE_THREAD_FLAGS) != CLONE_THREAD_FLAGS)
+        return -EINVAL; /* a thread shares memory, files, fs and handlers, as Linux requires */
     if (flags & ~(uint64_t)CLONE_ALLOWED)
         return -EINVAL;
     if ((flags & CLONE_SETTLS) && tls >= USER_TOP)
@@ -188,14 +187,3 @@ long sys_clone3(const struct clone_args __user *uargs, size_t size)
                         (uint32_t __user *)a.child_tid, a.tls);
 }
 
-long sys_fork(void)
-{
-    if (!__atomic_exchange_n(&fork_logged, true, __ATOMIC_RELAXED))
-        pr_info("fork: new processes are not supported; returning ENOSYS\n");
-    return -ENOSYS;
-}
-
-long sys_vfork(void)
-{
-    return sys_fork();
-}

@@ -350,3 +350,32 @@ long sys_timer_delete(int id)
     kfree(pt);
     return 0;
 }
+
+/* The process is gone (exit) or replaced (exec): its POSIX timers go, and at
+ * exit its interval timers too. */
+void proc_timers_release(struct proc *p, bool keep_itimers)
+{
+    for (;;) {
+        irqflags_t f = spin_lock(&p->lock);
+        struct ptimer *pt = NULL;
+        if (!list_empty(&p->ptimers)) {
+            pt = list_entry(list_pop_head(&p->ptimers), struct ptimer, link);
+            p->nptimers--;
+        }
+        spin_unlock(&p->lock, f);
+        if (!pt)
+            break;
+        pt->expires = 0;
+        timer_cancel(&pt->t); /* waits for a callback in progress */
+        kfree(pt);
+    }
+    for (int i = 0; i < 3 && !keep_itimers; i++) {
+        struct ptimer *pt = p->itimers[i];
+        p->itimers[i] = NULL;
+        if (pt) {
+            pt->expires = 0;
+            timer_cancel(&pt->t);
+            kfree(pt);
+        }
+    }
+}

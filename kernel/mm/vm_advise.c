@@ -33,11 +33,11 @@ static bool vm_madvise_known(int advice)
 }
 
 /* Drop the pages of [start, end) inside v: the next touch sees zeros
- * (anonymous) or the file again. Shared anonymous memory has no other home
- * than its pages, so it keeps them (its contents must survive, as on Linux). */
+ * (private anonymous memory), the file again, or for shared anonymous memory
+ * the same data (its object keeps the pages, as Linux's shmem) unless
+ * MADV_REMOVE punched them out of the object too. */
 static int vm_discard(struct vm_space *vm, struct vma *v, uintptr_t start, uintptr_t end, int advice)
 {
-    bool shared_anon = (v->flags & VMA_SHARED) && (v->flags & VMA_ANON);
     if (advice == MADV_FREE && (!(v->flags & VMA_ANON) || (v->flags & VMA_SHARED)))
         return -EINVAL;
     if (advice == MADV_DONTNEED && (v->flags & VMA_LOCKED))
@@ -45,13 +45,15 @@ static int vm_discard(struct vm_space *vm, struct vma *v, uintptr_t start, uintp
     if (advice == MADV_REMOVE) {
         if (!(v->flags & VMA_SHARED))
             return -EINVAL;
-        if (!shared_anon)
+        if (!v->anon)
             return -EOPNOTSUPP; /* punching holes in files is the VFS's */
-    } else if (shared_anon) {
-        return 0;
     }
-    int err = vm_pages_split_edges(start, end);
-    return err ? err : vm_pages_unmap(vm, start, end);
+    int err = vm_pages_split_edges(vm, start, end);
+    if (!err)
+        err = vm_pages_unmap(vm, start, end);
+    if (!err && advice == MADV_REMOVE) /* other spaces keep what they map (no reverse map) */
+        vm_anon_punch(v->anon, v->pgoff + ((start - v->start) >> PAGE_SHIFT), (end - start) >> PAGE_SHIFT);
+    return err;
 }
 
 static int vm_populate_advice(struct vm_space *vm, struct vma *v, uintptr_t start, uintptr_t end,
@@ -87,6 +89,12 @@ static int vm_madvise_vma(struct vm_space *vm, struct vma *v, uintptr_t start, u
         return vm_change_flags(vm, start, end, VMA_DONTFORK, 0);
     case MADV_DOFORK:
         return vm_change_flags(vm, start, end, 0, VMA_DONTFORK);
+    case MADV_WIPEONFORK:
+        if (v->file || (v->flags & VMA_SHARED))
+            return -EINVAL; /* as Linux: private anonymous memory only */
+        return vm_change_flags(vm, start, end, VMA_WIPEONFORK, 0);
+    case MADV_KEEPONFORK:
+        return vm_change_flags(vm, start, end, 0, VMA_WIPEONFORK);
     case MADV_POPULATE_READ: case MADV_POPULATE_WRITE:
         return vm_populate_advice(vm, v, start, end, advice);
     default:
@@ -138,7 +146,7 @@ int vm_mincore(struct vm_space *vm, uintptr_t addr, size_t len, unsigned char *v
     mutex_lock(&vm->lock);
     int err = vma_range_mapped(&vm->vmas, addr, end) ? 0 : -ENOMEM;
     if (!err)
-        vm_pages_residency(addr, end, vec);
+        vm_pages_residency(vm, addr, end, vec);
     mutex_unlock(&vm->lock);
     return err;
 }
@@ -147,7 +155,7 @@ int vm_mincore(struct vm_space *vm, uintptr_t addr, size_t len, unsigned char *v
 static int vm_msync_vma(struct vm_space *vm, struct vma *v, uintptr_t start, uintptr_t end)
 {
     struct file *f = v->file;
-    vm_pages_harvest_dirty(start, end);
+    vm_pages_harvest_dirty(vm, start, end);
     vm_file_get(f);
     mutex_unlock(&vm->lock); /* the write-back may sleep on I/O */
     int err = vm_file_sync(f);

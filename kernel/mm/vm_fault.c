@@ -1,7 +1,9 @@
 /* Page faults: demand-zero anonymous memory (the shared zero page for reads,
  * copy on write), 2 MiB pages for large aligned anonymous regions, file pages
  * (shared: the page cache's own page; private: read-only until written, then
- * copied), kernel pages, stack growth, and populating ranges ahead of time. */
+ * copied), kernel pages, copy on write after fork (a page nobody else holds
+ * any more is written in place; a 2 MiB one is split first), stack growth,
+ * and populating ranges ahead of time. */
 #include "core/log.h"
 #include "core/panic.h"
 #include "lib/errno.h"
@@ -114,7 +116,7 @@ static int vm_fault_large(struct vm_space *vm, const struct vma *v, uintptr_t ad
                           struct vm_prealloc *pre)
 {
     uintptr_t block = ALIGN_DOWN(addr, LARGE_PAGE_SIZE);
-    if (!paging_user_block_empty(block))
+    if (!paging_user_block_empty(&vm->pt, block))
         return -EEXIST;
     struct page *p;
     if (pre && pre->large) {
@@ -127,7 +129,7 @@ static int vm_fault_large(struct vm_space *vm, const struct vma *v, uintptr_t ad
     }
     uint64_t pte = paging_user_pte(page_to_phys(p), v->prot & PROT_WRITE, v->prot & PROT_EXEC,
                                    PAGING_LEVEL_2M);
-    int err = paging_user_map(block, pte, PAGING_LEVEL_2M, NULL);
+    int err = paging_user_map(&vm->pt, block, pte, PAGING_LEVEL_2M, NULL);
     if (err) {
         vm_large_free(p);
         return err;
@@ -136,9 +138,36 @@ static int vm_fault_large(struct vm_space *vm, const struct vma *v, uintptr_t ad
     return 0;
 }
 
+static uint64_t vm_page_index(const struct vma *v, uintptr_t addr)
+{
+    return v->pgoff + ((addr - v->start) >> PAGE_SHIFT);
+}
+
+/* Shared anonymous memory: the object's page, made on the first touch by
+ * any of the spaces mapping it. */
+static int vm_fault_shared_anon(struct vm_space *vm, const struct vma *v, uintptr_t addr,
+                                struct vm_prealloc *pre)
+{
+    uint64_t index = vm_page_index(v, addr);
+    struct page *p = vm_anon_lookup(v->anon, index);
+    if (!p) {
+        int need;
+        struct page *fresh = vm_take_small(pre, &need);
+        if (!fresh)
+            return need ? need : -ENOMEM;
+        if (!(p = vm_anon_insert(v->anon, index, fresh)))
+            return -ENOMEM;
+    }
+    uint64_t pte = paging_user_pte(page_to_phys(p), v->prot & PROT_WRITE, v->prot & PROT_EXEC,
+                                   PAGING_LEVEL_4K);
+    return vm_install_page(vm, ALIGN_DOWN(addr, PAGE_SIZE), p, pte);
+}
+
 static int vm_fault_anon(struct vm_space *vm, const struct vma *v, uintptr_t addr, unsigned flags,
                          struct vm_prealloc *pre)
 {
+    if (v->anon)
+        return vm_fault_shared_anon(vm, v, addr, pre);
     if (!(pre && pre->no_large) && vm_large_eligible(v, addr)) {
         int r = vm_fault_large(vm, v, addr, pre);
         if (r == 0 || r == VM_NEED_LARGE)
@@ -156,11 +185,6 @@ static int vm_fault_anon(struct vm_space *vm, const struct vma *v, uintptr_t add
         return need ? need : -ENOMEM;
     uint64_t pte = paging_user_pte(page_to_phys(p), v->prot & PROT_WRITE, exec, PAGING_LEVEL_4K);
     return vm_install_page(vm, va, p, pte);
-}
-
-static uint64_t vm_page_index(const struct vma *v, uintptr_t addr)
-{
-    return v->pgoff + ((addr - v->start) >> PAGE_SHIFT);
 }
 
 static int vm_fault_file(struct vm_space *vm, const struct vma *v, uintptr_t addr, unsigned flags,
@@ -191,15 +215,16 @@ static int vm_fault_file(struct vm_space *vm, const struct vma *v, uintptr_t add
 }
 
 /* Kernel pages are mapped as they are; a write to a writable one copies it. */
-static int vm_fault_special(const struct vma *v, uintptr_t addr)
+static int vm_fault_special(struct vm_space *vm, const struct vma *v, uintptr_t addr)
 {
     uint64_t phys = v->special[vm_page_index(v, addr)];
     uint64_t pte = paging_user_pte(phys, false, v->prot & PROT_EXEC, PAGING_LEVEL_4K);
-    return paging_user_map(ALIGN_DOWN(addr, PAGE_SIZE), pte, PAGING_LEVEL_4K, NULL);
+    return paging_user_map(&vm->pt, ALIGN_DOWN(addr, PAGE_SIZE), pte, PAGING_LEVEL_4K, NULL);
 }
 
 /* A write to a present read-only page of a writable VMA: copy the zero page,
- * a file page or a kernel page into a private one. */
+ * a file page, a kernel page or a page shared since a fork into a private
+ * one. */
 static int vm_fault_cow(struct vm_space *vm, const struct vma *v, uintptr_t addr,
                         const struct paging_leaf *leaf, struct vm_prealloc *pre)
 {
@@ -213,14 +238,15 @@ static int vm_fault_cow(struct vm_space *vm, const struct vma *v, uintptr_t addr
         memcpy(page_to_virt(copy), phys_to_virt(leaf->phys), PAGE_SIZE);
     uint64_t pte = paging_user_pte(page_to_phys(copy), true, v->prot & PROT_EXEC, PAGING_LEVEL_4K);
     uint64_t prev;
-    int err = paging_user_map(va, pte, PAGING_LEVEL_4K, &prev);
+    int err = paging_user_map(&vm->pt, va, pte, PAGING_LEVEL_4K, &prev);
     if (err) {
         page_ref_put(copy);
         return err;
     }
     vm_account_map(vm, copy, 1);
-    /* other CPUs may still read the old page through their TLBs */
-    tlb_flush_page(va);
+    /* other CPUs may still read the old page through their TLBs, and the old
+     * page may be written in place by its other owner once we let it go */
+    tlb_flush_page(&vm->tlb, va);
     if (old) {
         vm_account_unmap(vm, old, 1, false);
         page_ref_put(old);
@@ -248,10 +274,20 @@ static int vm_fault_present(struct vm_space *vm, const struct vma *v, uintptr_t 
     uint64_t want = vm_leaf_pte(v, leaf->pte, leaf->level);
     if (want != leaf->pte) { /* stale bits (e.g. a write upgrade in place) */
         uintptr_t base = leaf->va, span = leaf->level == 2 ? LARGE_PAGE_SIZE : PAGE_SIZE;
-        paging_user_update(base, base + span, vm_refresh_leaf, (void *)v);
-        paging_user_lookup(addr, leaf);
+        paging_user_update(&vm->pt, base, base + span, vm_refresh_leaf, (void *)v);
+        paging_user_lookup(&vm->pt, addr, leaf);
         if (vm_leaf_satisfies(leaf, flags))
             return 0;
+    }
+    if ((flags & VM_FAULT_WRITE) && leaf->level == PAGING_LEVEL_2M) {
+        /* shared since a fork: copy only the 4 KiB written (as Linux) */
+        int err = paging_user_split_leaf(&vm->pt, addr);
+        if (err)
+            return err;
+        paging_user_lookup(&vm->pt, addr, leaf);
+        if (leaf->level != PAGING_LEVEL_4K)
+            return -EACCES;
+        return vm_fault_present(vm, v, addr, flags, leaf, pre);
     }
     if ((flags & VM_FAULT_WRITE) && leaf->level == PAGING_LEVEL_4K)
         return vm_fault_cow(vm, v, addr, leaf, pre);
@@ -268,17 +304,17 @@ static int vm_fault_pre(struct vm_space *vm, uintptr_t addr, unsigned flags, str
     if (!vm_access_allowed(v, flags))
         return -EACCES;
     struct paging_leaf leaf;
-    if (paging_user_lookup(addr, &leaf)) {
+    if (paging_user_lookup(&vm->pt, addr, &leaf)) {
         /* already right: another CPU resolved it, or our TLB was stale */
         if (vm_leaf_satisfies(&leaf, flags))
             return 0;
         return vm_fault_present(vm, v, addr, flags, &leaf, pre);
     }
     if (v->flags & VMA_SPECIAL) {
-        int err = vm_fault_special(v, addr);
+        int err = vm_fault_special(vm, v, addr);
         if (err || !(flags & VM_FAULT_WRITE))
             return err;
-        paging_user_lookup(addr, &leaf);
+        paging_user_lookup(&vm->pt, addr, &leaf);
         return vm_fault_present(vm, v, addr, flags, &leaf, pre);
     }
     int r = v->file ? vm_fault_file(vm, v, addr, flags, pre) : vm_fault_anon(vm, v, addr, flags, pre);
@@ -294,6 +330,8 @@ int vm_fault_locked(struct vm_space *vm, uintptr_t addr, unsigned flags)
 
 int vm_fault(struct vm_space *vm, uintptr_t addr, unsigned flags)
 {
+    if (vm_fault_loads_space(vm))
+        return 0;
     struct vm_prealloc pre = { .can_defer = true };
     int r;
     for (unsigned tries = 0;; tries++) {
@@ -333,7 +371,7 @@ int vm_populate_locked(struct vm_space *vm, uintptr_t start, uintptr_t end)
         if (err)
             return err;
         struct paging_leaf leaf;
-        paging_user_lookup(a, &leaf);
+        paging_user_lookup(&vm->pt, a, &leaf);
         a = leaf.level == PAGING_LEVEL_2M ? leaf.va + LARGE_PAGE_SIZE : a + PAGE_SIZE;
     }
     return 0;
@@ -349,4 +387,47 @@ int vm_populate(struct vm_space *vm, uintptr_t addr, size_t len)
     int err = vm_populate_locked(vm, start, end);
     mutex_unlock(&vm->lock);
     return err;
+}
+
+/* ---- Another space's memory, through the direct map ---- */
+
+/* One page's part of an access: fault it in as the access needs (a write to
+ * a page shared since a fork copies it first), then copy. Bytes done, or a
+ * fault error. vm->lock held. */
+static long vm_access_page(struct vm_space *vm, uintptr_t addr, void *buf, size_t len, bool write)
+{
+    unsigned flags = write ? VM_FAULT_WRITE : 0;
+    struct paging_leaf leaf;
+    if (!paging_user_lookup(&vm->pt, addr, &leaf) || !vm_leaf_satisfies(&leaf, flags)) {
+        int err = vm_fault_pre(vm, addr, flags, NULL);
+        if (err)
+            return err;
+        if (!paging_user_lookup(&vm->pt, addr, &leaf) || !vm_leaf_satisfies(&leaf, flags))
+            return -EFAULT;
+    }
+    size_t n = MIN(len, PAGE_SIZE - (addr & (PAGE_SIZE - 1)));
+    uint8_t *k = (uint8_t *)phys_to_virt(leaf.phys) + (addr - leaf.va);
+    if (write)
+        memcpy(k, buf, n);
+    else
+        memcpy(buf, k, n);
+    return (long)n;
+}
+
+long vm_access(struct vm_space *vm, uintptr_t addr, void *buf, size_t len, bool write)
+{
+    if (addr >= USER_TOP || len > USER_TOP - addr)
+        return -EFAULT;
+    size_t done = 0;
+    mutex_lock(&vm->lock);
+    while (done < len) {
+        long n = vm_access_page(vm, addr + done, (uint8_t *)buf + done, len - done, write);
+        if (n < 0) {
+            mutex_unlock(&vm->lock);
+            return done ? (long)done : (n == -ENOMEM ? -ENOMEM : -EFAULT);
+        }
+        done += (size_t)n;
+    }
+    mutex_unlock(&vm->lock);
+    return (long)done;
 }

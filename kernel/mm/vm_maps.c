@@ -48,6 +48,8 @@ static void vm_maps_line(struct vm_out *o, const struct vma *v)
     if (v->file) {
         vm_file_ids(v->file, &major, &minor, &ino);
         off = v->pgoff << PAGE_SHIFT;
+    } else if (v->anon) {
+        off = v->pgoff << PAGE_SHIFT; /* Linux shows the shmem offset of each piece */
     }
     size_t begin = o->len;
     vm_out(o, "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ", v->start, v->end,
@@ -115,11 +117,11 @@ static bool vm_smaps_leaf(void *ctx, uintptr_t va, uint64_t pte, int level)
     return true;
 }
 
-static void vm_smaps_of(const struct vma *v, struct vm_smaps *s)
+static void vm_smaps_of(struct vm_space *vm, const struct vma *v, struct vm_smaps *s)
 {
     struct vm_smaps_ctx c = { v, s };
     s->size += v->end - v->start;
-    paging_user_walk(v->start, v->end, vm_smaps_leaf, &c);
+    paging_user_walk(&vm->pt, v->start, v->end, vm_smaps_leaf, &c);
 }
 
 bool vm_get_smaps(struct vm_space *vm, uintptr_t addr, struct vm_smaps *out)
@@ -128,7 +130,7 @@ bool vm_get_smaps(struct vm_space *vm, uintptr_t addr, struct vm_smaps *out)
     mutex_lock(&vm->lock);
     struct vma *v = vma_find(&vm->vmas, addr);
     if (v)
-        vm_smaps_of(v, out);
+        vm_smaps_of(vm, v, out);
     mutex_unlock(&vm->lock);
     return v;
 }
@@ -138,7 +140,7 @@ void vm_get_smaps_total(struct vm_space *vm, struct vm_smaps *out)
     memset(out, 0, sizeof(*out));
     mutex_lock(&vm->lock);
     for (struct vma *v = vma_first(&vm->vmas); v; v = vma_next(v))
-        vm_smaps_of(v, out);
+        vm_smaps_of(vm, v, out);
     mutex_unlock(&vm->lock);
 }
 
@@ -192,8 +194,10 @@ static void vm_smaps_flags(struct vm_out *o, const struct vma *v)
     if (v->flags & VMA_SHARED) vm_out(o, "ms ");
     if (v->flags & VMA_GROWSDOWN) vm_out(o, "gd ");
     if (v->flags & VMA_LOCKED) vm_out(o, "lo ");
+    if (v->flags & VMA_DONTFORK) vm_out(o, "dc ");
     if ((v->prot & PROT_WRITE) && !(v->flags & (VMA_SHARED | VMA_NORESERVE))) vm_out(o, "ac ");
     if (v->flags & VMA_NORESERVE) vm_out(o, "nr ");
+    if (v->flags & VMA_WIPEONFORK) vm_out(o, "wf ");
     if (v->flags & VMA_DONTDUMP) vm_out(o, "dd ");
     if (v->flags & VMA_HUGEPAGE) vm_out(o, "hg ");
     if (v->flags & VMA_NOHUGEPAGE) vm_out(o, "nh ");
@@ -206,7 +210,7 @@ size_t vm_format_smaps(struct vm_space *vm, char *buf, size_t size)
     mutex_lock(&vm->lock);
     for (struct vma *v = vma_first(&vm->vmas); v; v = vma_next(v)) {
         struct vm_smaps s = { 0 };
-        vm_smaps_of(v, &s);
+        vm_smaps_of(vm, v, &s);
         vm_maps_line(&o, v);
         vm_smaps_figures(&o, &s, true);
         bool thp = (v->flags & VMA_ANON) && v->end - v->start >= LARGE_PAGE_SIZE &&
@@ -225,7 +229,7 @@ size_t vm_format_smaps_rollup(struct vm_space *vm, char *buf, size_t size)
     mutex_lock(&vm->lock);
     struct vma *first = vma_first(&vm->vmas), *last = vma_last(&vm->vmas);
     for (struct vma *v = first; v; v = vma_next(v))
-        vm_smaps_of(v, &s);
+        vm_smaps_of(vm, v, &s);
     uintptr_t start = first ? first->start : 0, end = last ? last->end : 0;
     mutex_unlock(&vm->lock);
     size_t begin = o.len;

@@ -23,6 +23,9 @@ int vm_insert_vma(struct vm_space *vm, uintptr_t start, uintptr_t end, uint32_t 
     if (f) {
         vm_file_get(f);
         v->file = f;
+    } else if ((flags & VMA_SHARED) && (flags & VMA_ANON) && !(v->anon = vm_anon_create())) {
+        vma_free(v);
+        return -ENOMEM;
     }
     int err = vma_insert(&vm->vmas, v);
     if (err) {
@@ -36,7 +39,7 @@ int vm_insert_vma(struct vm_space *vm, uintptr_t start, uintptr_t end, uint32_t 
 
 int vm_unmap_locked(struct vm_space *vm, uintptr_t start, uintptr_t end)
 {
-    int err = vm_pages_split_edges(start, end);
+    int err = vm_pages_split_edges(vm, start, end);
     if (err)
         return err;
     struct vma *list = vma_detach_range(&vm->vmas, start, end, &err);
@@ -249,7 +252,7 @@ static int vm_mprotect_locked(struct vm_space *vm, uintptr_t start, uintptr_t en
         return -ENOMEM;
     int err = vm_mprotect_check(vm, start, end, prot);
     if (!err)
-        err = vm_pages_split_edges(start, end);
+        err = vm_pages_split_edges(vm, start, end);
     if (!err)
         err = vma_split_at(&vm->vmas, start) ?: vma_split_at(&vm->vmas, end);
     if (err)
@@ -294,7 +297,7 @@ static long vm_move_vma(struct vm_space *vm, uintptr_t old, uint64_t old_len, ui
                         uint64_t new_len, bool dontunmap)
 {
     struct vma_tree *t = &vm->vmas;
-    int err = vm_pages_split_edges(old, old + old_len);
+    int err = vm_pages_split_edges(vm, old, old + old_len);
     if (!err)
         err = vma_split_at(t, old) ?: vma_split_at(t, old + old_len);
     if (err)
@@ -310,8 +313,7 @@ static long vm_move_vma(struct vm_space *vm, uintptr_t old, uint64_t old_len, ui
     *dst = *src;
     dst->start = to;
     dst->end = to + new_len;
-    if (dst->file)
-        vm_file_get(dst->file);
+    vma_take_refs(dst);
     if (vma_insert(t, dst) != 0) {
         vma_free(dst);
         vma_merge_range(t, old, old + old_len);
@@ -345,8 +347,6 @@ static struct vma *vm_mremap_source(struct vm_space *vm, uintptr_t old, uint64_t
     *err = -EINVAL;
     if (!old_len && !(v->flags & VMA_SHARED))
         return NULL;
-    if (!old_len && (v->flags & VMA_ANON))
-        return NULL; /* shared anonymous pages live only in the page tables */
     if (new_len == old_len)
         return v;
     uint64_t pgoff = v->pgoff + ((old - v->start) >> PAGE_SHIFT);
@@ -367,13 +367,25 @@ static int vm_mremap_type(const struct vma *v)
     return (v->flags & VMA_SHARED ? MAP_SHARED : MAP_PRIVATE) | (v->flags & VMA_ANON ? MAP_ANONYMOUS : 0);
 }
 
-/* A new mapping of the same file pages (old_len 0 on a shared mapping). */
+/* A new mapping of the same pages (old_len 0 on a shared mapping): the
+ * file's, or the shared anonymous object's. */
 static long vm_mremap_dup(struct vm_space *vm, struct vma *v, uintptr_t old, uintptr_t to,
                           uint64_t new_len)
 {
-    uint64_t pgoff = v->pgoff + ((old - v->start) >> PAGE_SHIFT);
-    int err = vm_insert_vma(vm, to, to + new_len, v->prot, v->flags, v->file, pgoff, v->name);
-    return err ? err : (long)to;
+    struct vma *c = vm->vmas.count < VM_MAX_MAP_COUNT ? vma_dup(v) : NULL;
+    if (!c)
+        return -ENOMEM;
+    c->pgoff = v->pgoff + ((old - v->start) >> PAGE_SHIFT);
+    c->start = to;
+    c->end = to + new_len;
+    int err = vma_insert(&vm->vmas, c);
+    if (err) {
+        vma_free(c);
+        return err;
+    }
+    vma_merge(&vm->vmas, c);
+    vm_note_peak(vm);
+    return (long)to;
 }
 
 static long vm_mremap_to(struct vm_space *vm, uintptr_t old, uint64_t old_len, uint64_t new_len,
@@ -399,8 +411,7 @@ static long vm_mremap_to(struct vm_space *vm, uintptr_t old, uint64_t old_len, u
     if (!v)
         return err;
     bool dontunmap = flags & MREMAP_DONTUNMAP;
-    bool shared_anon = (v->flags & VMA_SHARED) && (v->flags & VMA_ANON);
-    if (dontunmap && ((v->flags & VMA_SPECIAL) || shared_anon))
+    if (dontunmap && (v->flags & VMA_SPECIAL))
         return -EINVAL; /* the old range could not find its pages again */
     uintptr_t to = new_addr;
     if (!(flags & MREMAP_FIXED) && !(to = vm_pick_address(vm, new_addr, new_len, vm_mremap_type(v))))

@@ -21,11 +21,11 @@ struct vm_release {
     struct list_node tables;          /* emptied page-table pages, via page->link */
 };
 
-int vm_pages_split_edges(uintptr_t start, uintptr_t end)
+int vm_pages_split_edges(struct vm_space *vm, uintptr_t start, uintptr_t end)
 {
-    int err = paging_user_split(start);
+    int err = paging_user_split(&vm->pt, start);
     if (!err && end < USER_TOP)
-        err = paging_user_split(end);
+        err = paging_user_split(&vm->pt, end);
     return err;
 }
 
@@ -35,6 +35,7 @@ static bool vm_release_leaf(void *ctx, uintptr_t va, uint64_t pte, int level)
     if (level == 0) { /* an emptied table: its walk caches go with any invlpg */
         list_add_tail(&r->tables, &pfn_to_page(pte >> PAGE_SHIFT)->link);
         tlb_batch_add(&r->tlb, va);
+        r->tlb.freed_tables = true;
         return true;
     }
     if (pte & PTE_PRESENT)
@@ -50,7 +51,7 @@ static bool vm_release_leaf(void *ctx, uintptr_t va, uint64_t pte, int level)
 
 static void vm_release_finish(struct vm_release *r)
 {
-    tlb_batch_flush(&r->tlb);
+    vm_tlb_flush(r->vm, &r->tlb);
     for (unsigned i = 0; i < r->n; i++) {
         struct page *p = (struct page *)(r->leaves[i] & ~VM_RELEASE_LARGE);
         unsigned count = (r->leaves[i] & VM_RELEASE_LARGE) ? 512 : 1;
@@ -70,7 +71,7 @@ int vm_pages_unmap(struct vm_space *vm, uintptr_t start, uintptr_t end)
     list_init(&r.tables);
     for (uintptr_t at = start; at < end;) {
         uintptr_t next;
-        int err = paging_user_unmap(at, end, vm_release_leaf, &r, &next);
+        int err = paging_user_unmap(&vm->pt, at, end, vm_release_leaf, &r, &next);
         vm_release_finish(&r);
         if (err)
             return err;
@@ -107,11 +108,10 @@ static uint64_t vm_protect_leaf(void *ctx, uintptr_t va, uint64_t pte, int level
 
 int vm_pages_protect(struct vm_space *vm, const struct vma *v, uintptr_t start, uintptr_t end)
 {
-    (void)vm;
     struct vm_protect_ctx c = { .v = v };
     tlb_batch_init(&c.tlb);
-    int err = paging_user_update(start, end, vm_protect_leaf, &c);
-    tlb_batch_flush(&c.tlb);
+    int err = paging_user_update(&vm->pt, start, end, vm_protect_leaf, &c);
+    vm_tlb_flush(vm, &c.tlb);
     return err;
 }
 
@@ -120,6 +120,7 @@ int vm_pages_protect(struct vm_space *vm, const struct vma *v, uintptr_t start, 
 #define VM_MOVE_BATCH 64
 
 struct vm_move_ctx {
+    struct paging_root *pt;
     intptr_t delta;   /* to - from */
     unsigned n;
     uintptr_t va[VM_MOVE_BATCH];
@@ -132,7 +133,7 @@ struct vm_move_ctx {
 static bool vm_move_keeps_large(const struct vm_move_ctx *c, uintptr_t va, int level)
 {
     uintptr_t dst = va + (uintptr_t)c->delta;
-    return level == PAGING_LEVEL_2M && IS_ALIGNED(dst, LARGE_PAGE_SIZE) && paging_user_block_empty(dst);
+    return level == PAGING_LEVEL_2M && IS_ALIGNED(dst, LARGE_PAGE_SIZE) && paging_user_block_empty(c->pt, dst);
 }
 
 static bool vm_move_collect(void *ctx, uintptr_t va, uint64_t pte, int level)
@@ -150,18 +151,18 @@ static int vm_move_prepare(struct vm_move_ctx *c, uintptr_t from, uintptr_t end)
 {
     for (uintptr_t at = from; at < end;) {
         c->n = 0;
-        paging_user_walk(at, end, vm_move_collect, c);
+        paging_user_walk(c->pt, at, end, vm_move_collect, c);
         if (!c->n)
             return 0;
         for (unsigned i = 0; i < c->n; i++) {
             uintptr_t dst = c->va[i] + (uintptr_t)c->delta;
             int err;
             if (vm_move_keeps_large(c, c->va[i], c->level[i]))
-                err = paging_user_prepare(dst, PAGING_LEVEL_2M);
+                err = paging_user_prepare(c->pt, dst, PAGING_LEVEL_2M);
             else if (c->level[i] == PAGING_LEVEL_2M)
-                err = paging_user_prepare(dst, 1) ?: paging_user_prepare(dst + LARGE_PAGE_SIZE - PAGE_SIZE, 1);
+                err = paging_user_prepare(c->pt, dst, 1) ?: paging_user_prepare(c->pt, dst + LARGE_PAGE_SIZE - PAGE_SIZE, 1);
             else
-                err = paging_user_prepare(dst, 1);
+                err = paging_user_prepare(c->pt, dst, 1);
             if (err)
                 return err;
         }
@@ -188,15 +189,15 @@ static void vm_move_place(struct vm_move_ctx *c, unsigned i)
     uintptr_t dst = c->va[i] + (uintptr_t)c->delta;
     uint64_t pte = c->pte[i];
     int err = 0;
-    if (c->level[i] == PAGING_LEVEL_2M && IS_ALIGNED(dst, LARGE_PAGE_SIZE) && paging_user_block_empty(dst)) {
-        err = paging_user_map(dst, pte, PAGING_LEVEL_2M, NULL);
+    if (c->level[i] == PAGING_LEVEL_2M && IS_ALIGNED(dst, LARGE_PAGE_SIZE) && paging_user_block_empty(c->pt, dst)) {
+        err = paging_user_map(c->pt, dst, pte, PAGING_LEVEL_2M, NULL);
     } else if (c->level[i] == PAGING_LEVEL_2M) {
         uint64_t base = pte & PTE_ADDR_MASK & ~(uint64_t)(LARGE_PAGE_SIZE - 1);
         uint64_t bits = pte & ~PTE_ADDR_MASK & ~PTE_LARGE;
         for (unsigned j = 0; j < 512 && !err; j++)
-            err = paging_user_map(dst + j * PAGE_SIZE, (base + j * PAGE_SIZE) | bits, 1, NULL);
+            err = paging_user_map(c->pt, dst + j * PAGE_SIZE, (base + j * PAGE_SIZE) | bits, 1, NULL);
     } else {
-        err = paging_user_map(dst, pte, PAGING_LEVEL_4K, NULL);
+        err = paging_user_map(c->pt, dst, pte, PAGING_LEVEL_4K, NULL);
     }
     if (err) /* phase 1 made the tables; this is a broken invariant */
         panic("vm: moving a page to %#lx failed (%d)", dst, err);
@@ -204,7 +205,7 @@ static void vm_move_place(struct vm_move_ctx *c, unsigned i)
 
 int vm_pages_move(struct vm_space *vm, uintptr_t from, uintptr_t to, size_t len)
 {
-    struct vm_move_ctx c = { .delta = (intptr_t)(to - from) };
+    struct vm_move_ctx c = { .pt = &vm->pt, .delta = (intptr_t)(to - from) };
     tlb_batch_init(&c.tlb);
     int err = vm_move_prepare(&c, from, from + len);
     if (err)
@@ -212,9 +213,9 @@ int vm_pages_move(struct vm_space *vm, uintptr_t from, uintptr_t to, size_t len)
     for (uintptr_t at = from; at < from + len;) {
         c.n = 0;
         uintptr_t next;
-        err = paging_user_unmap(at, from + len, vm_move_take, &c, &next);
+        err = paging_user_unmap(&vm->pt, at, from + len, vm_move_take, &c, &next);
         BUG_ON(err); /* edges were split by the caller */
-        tlb_batch_flush(&c.tlb);
+        vm_tlb_flush(vm, &c.tlb);
         for (unsigned i = 0; i < c.n; i++)
             vm_move_place(&c, i);
         at = next;
@@ -240,11 +241,11 @@ static bool vm_residency_leaf(void *ctx, uintptr_t va, uint64_t pte, int level)
     return true;
 }
 
-void vm_pages_residency(uintptr_t start, uintptr_t end, unsigned char *vec)
+void vm_pages_residency(struct vm_space *vm, uintptr_t start, uintptr_t end, unsigned char *vec)
 {
     struct vm_residency_ctx c = { start, end, vec };
     memset(vec, 0, (end - start) >> PAGE_SHIFT);
-    paging_user_walk(start, end, vm_residency_leaf, &c);
+    paging_user_walk(&vm->pt, start, end, vm_residency_leaf, &c);
 }
 
 struct vm_dirty_ctx {
@@ -263,10 +264,10 @@ static uint64_t vm_dirty_leaf(void *ctx, uintptr_t va, uint64_t pte, int level)
     return pte & ~PTE_DIRTY;
 }
 
-void vm_pages_harvest_dirty(uintptr_t start, uintptr_t end)
+void vm_pages_harvest_dirty(struct vm_space *vm, uintptr_t start, uintptr_t end)
 {
     struct vm_dirty_ctx c;
     tlb_batch_init(&c.tlb);
-    paging_user_update(start, end, vm_dirty_leaf, &c);
-    tlb_batch_flush(&c.tlb);
+    paging_user_update(&vm->pt, start, end, vm_dirty_leaf, &c);
+    vm_tlb_flush(vm, &c.tlb);
 }

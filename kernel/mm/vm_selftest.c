@@ -26,11 +26,13 @@ static uint64_t free_pages(void)
     return st.free_pages;
 }
 
+static struct vm_space *test_vm; /* the space kptr and leaf look into */
+
 /* The kernel's view of the byte at a user address, through the direct map. */
 static uint8_t *kptr(uintptr_t va)
 {
     struct paging_leaf l;
-    if (!paging_user_lookup(va, &l))
+    if (!paging_user_lookup(&test_vm->pt, va, &l))
         return NULL;
     return (uint8_t *)phys_to_virt(l.phys + (va - l.va));
 }
@@ -46,7 +48,7 @@ static bool contains(const char *hay, const char *needle)
 
 static int leaf(uintptr_t va, struct paging_leaf *l)
 {
-    return paging_user_lookup(va, l);
+    return paging_user_lookup(&test_vm->pt, va, l);
 }
 
 static int test_demand_zero(struct vm_space *vm)
@@ -320,9 +322,12 @@ static int test_mmap_args(struct vm_space *vm)
     fails += selftest_check(nr > 0, "MAP_NORESERVE may reserve more than RAM");
     vm_munmap(vm, nr, GiB(64));
     long s = vm_mmap(vm, 0, 2 * PG, RW, MAP_SHARED | MAP_ANONYMOUS, NULL, 0);
-    fails += selftest_check(s > 0 && vm_fault(vm, s, 0) == 0 && vm_madvise(vm, s, 2 * PG, MADV_DONTNEED) == 0 &&
-                                kptr(s) != NULL,
-                            "shared anonymous memory keeps its pages through MADV_DONTNEED");
+    bool stored = s > 0 && vm_fault(vm, s, VM_FAULT_WRITE) == 0 && kptr(s);
+    if (stored)
+        *kptr(s) = 0x3c;
+    fails += selftest_check(stored && vm_madvise(vm, s, 2 * PG, MADV_DONTNEED) == 0 && !kptr(s) &&
+                                vm_fault(vm, s, 0) == 0 && kptr(s) && *kptr(s) == 0x3c,
+                            "shared anonymous memory keeps its data through MADV_DONTNEED (its object has it)");
     vm_munmap(vm, s, 2 * PG);
     long p = vm_mmap(vm, 0, 4 * PG, RW, ANON | MAP_POPULATE, NULL, 0);
     struct paging_leaf l;
@@ -404,7 +409,12 @@ SELFTEST(vm, "address spaces: demand paging, COW, 2 MiB pages, munmap/mprotect/m
     struct vm_space *vm = vm_space_create();
     if (selftest_check(vm != NULL, "an address space is created"))
         return 1;
-    int fails = selftest_check(vm_space_create() == NULL, "a second one is refused (one page table)");
+    test_vm = vm;
+    struct vm_space *other = vm_space_create();
+    int fails = selftest_check(other && other->pt.pml4 != vm->pt.pml4 && other->pt.pml4 != paging_kernel_root(),
+                               "a second one has its own page-table root");
+    if (other)
+        vm_space_put(other);
     fails += test_demand_zero(vm);
     fails += test_munmap_frees(vm);
     fails += test_protection(vm);
@@ -414,7 +424,7 @@ SELFTEST(vm, "address spaces: demand paging, COW, 2 MiB pages, munmap/mprotect/m
     fails += test_mmap_args(vm);
     fails += test_stack(vm);
     fails += vm_selftest_smp(vm);
-    vm_space_destroy(vm);
+    vm_space_put(vm);
     uint64_t after = free_pages();
     fails += selftest_check(after + 8 >= before, "destroying the space gives the memory back (%lu -> %lu)",
                             before, after);

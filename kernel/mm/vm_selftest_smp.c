@@ -17,6 +17,7 @@ int vm_selftest_smp(struct vm_space *vm);
 #define NPAGES 48 /* above TLB_FLUSH_ALL_THRESHOLD: the full-flush path */
 
 static struct {
+    struct vm_space *vm;              /* the space the readers load */
     volatile unsigned phase;          /* what the readers should do next */
     volatile unsigned done[MAX_CPUS]; /* last phase each reader finished */
     volatile unsigned errors[MAX_CPUS];
@@ -51,6 +52,7 @@ static void reader(void *arg)
             continue;
         }
         seen = ph;
+        vm_activate(R.vm); /* after any switch here this CPU holds it lazily: run it again */
         if (R.irq_off_ns && me == R.irq_off_cpu) {
             irqflags_t f = irq_save(); /* a CPU deaf to IPIs for a while */
             R.irq_off_started = true;
@@ -95,7 +97,7 @@ static void write_pages(uintptr_t addr, unsigned n, uint64_t base)
 {
     for (unsigned i = 0; i < n; i++) {
         struct paging_leaf l;
-        paging_user_lookup(addr + i * PG, &l);
+        paging_user_lookup(&R.vm->pt, addr + i * PG, &l);
         *(uint64_t *)phys_to_virt(l.phys + (addr + i * PG - l.va)) = base + i;
     }
 }
@@ -209,7 +211,7 @@ static int test_parallel_faults(struct vm_space *vm)
         for (unsigned i = 0; i < FAULT_PAGES; i++) {
             struct paging_leaf l;
             uintptr_t va = F.base + (c * FAULT_PAGES + i) * PG;
-            if (!paging_user_lookup(va, &l) || *(uint64_t *)phys_to_virt(l.phys) != (((uint64_t)c << 32) | i))
+            if (!paging_user_lookup(&vm->pt, va, &l) || *(uint64_t *)phys_to_virt(l.phys) != (((uint64_t)c << 32) | i))
                 bad++;
         }
     vm_munmap(vm, F.base, n * FAULT_PAGES * PG);
@@ -244,7 +246,7 @@ static int test_large_race(struct vm_space *vm)
     unsigned large = 0;
     for (unsigned b = 0; b < RACE_BLOCKS; b++) {
         struct paging_leaf l;
-        large += paging_user_lookup(F.base + b * LARGE_PAGE_SIZE, &l) == PAGING_LEVEL_2M;
+        large += paging_user_lookup(&vm->pt, F.base + b * LARGE_PAGE_SIZE, &l) == PAGING_LEVEL_2M;
     }
     uint64_t rss = vm->rss_anon - before;
     vm_munmap(vm, F.base, RACE_BLOCKS * LARGE_PAGE_SIZE);
@@ -258,6 +260,7 @@ static void smp_main(void *arg)
     struct vm_space *vm = arg;
     int fails = 0;
     struct thread *t[MAX_CPUS];
+    R.vm = vm;
     R.stop = false;
     R.irq_off_ns = 0;
     for (unsigned c = 1; c < cpu_count; c++) {

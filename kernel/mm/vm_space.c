@@ -1,6 +1,6 @@
-/* Address-space life cycle and layout: creation and teardown, the zero page,
- * page accounting, the heap (brk), the main stack and kernel-provided
- * mappings, and the figures /proc/self/status shows. */
+/* Address-space life cycle and layout: creation, references and teardown,
+ * the zero page, page accounting, the heap (brk), the main stack and
+ * kernel-provided mappings, and the figures /proc/self/status shows. */
 #include "arch/tlb.h"
 #include "core/log.h"
 #include "core/panic.h"
@@ -12,7 +12,6 @@
 
 struct page *vm_zero_page;
 bool vm_large_pages = true;
-static struct vm_space *vm_active; /* the one space that owns the lower half */
 
 void vm_init(void)
 {
@@ -28,21 +27,36 @@ struct vm_space *vm_space_create(void)
     struct vm_space *vm = kzalloc(sizeof(*vm));
     if (!vm)
         return NULL;
-    if (!__atomic_compare_exchange_n(&vm_active, &(struct vm_space *){ NULL }, vm, false,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        pr_err("vm: an address space already owns the application half\n");
+    if (paging_root_init(&vm->pt) != 0) {
         kfree(vm);
         return NULL;
     }
     mutex_init(&vm->lock);
     vma_tree_init(&vm->vmas);
+    vm->refs = 1;
     vm->mmap_base = VM_DEFAULT_MMAP_BASE;
     vm->stack_limit = VM_DEFAULT_STACK_LIMIT;
     return vm;
 }
 
+struct vm_space *vm_space_get(struct vm_space *vm)
+{
+    __atomic_add_fetch(&vm->refs, 1, __ATOMIC_RELAXED);
+    return vm;
+}
+
+void vm_space_put(struct vm_space *vm)
+{
+    if (vm && __atomic_sub_fetch(&vm->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        vm_space_destroy(vm);
+}
+
+/* Nobody can load the space any more, so once the CPUs that still have it
+ * loaded have left it, the teardown needs no TLB shootdown at all. */
 void vm_space_destroy(struct vm_space *vm)
 {
+    BUG_ON(__atomic_load_n(&vm->refs, __ATOMIC_ACQUIRE) > 1);
+    vm_evict_cpus(vm);
     mutex_lock(&vm->lock);
     int err;
     struct vma *list = vma_detach_range(&vm->vmas, 0, USER_TOP, &err);
@@ -54,7 +68,8 @@ void vm_space_destroy(struct vm_space *vm)
     }
     BUG_ON(vm->vmas.count != 0);
     mutex_unlock(&vm->lock);
-    __atomic_store_n(&vm_active, NULL, __ATOMIC_RELEASE);
+    BUG_ON(__atomic_load_n(&vm->tlb.cpus, __ATOMIC_SEQ_CST) != 0);
+    paging_root_release(&vm->pt);
     kfree(vm);
 }
 
@@ -131,24 +146,35 @@ void vm_account_unmap(struct vm_space *vm, struct page *p, unsigned count, bool 
     }
 }
 
+/* One reference means one mapping: the mapping's own. A transient extra
+ * holder only makes us copy where writing in place was possible. */
+bool vm_page_exclusive(const struct page *p, int level)
+{
+    unsigned count = level == PAGING_LEVEL_2M ? 512 : 1;
+    for (unsigned i = 0; i < count; i++)
+        if (__atomic_load_n(&p[i].refs, __ATOMIC_ACQUIRE) != 1)
+            return false;
+    return true;
+}
+
 /* Private pages may be written in place only when they are ours alone:
- * anonymous pages are (there is no fork); file pages and the zero page are
- * copied first. Shared mappings write to the page itself. */
-static bool vm_phys_writable(const struct vma *v, uint64_t phys)
+ * anonymous pages no other space shares since a fork; file pages and the
+ * zero page are copied first. Shared mappings write to the page itself. */
+static bool vm_phys_writable(const struct vma *v, uint64_t phys, int level)
 {
     if (v->flags & VMA_SPECIAL)
         return false;
     if (v->flags & VMA_SHARED)
         return true;
     struct page *p = pfn_to_page(phys >> PAGE_SHIFT);
-    return p && p != vm_zero_page && (READ_ONCE(p->flags) & PAGE_FLAG_ANON);
+    return p && p != vm_zero_page && (READ_ONCE(p->flags) & PAGE_FLAG_ANON) && vm_page_exclusive(p, level);
 }
 
 uint64_t vm_leaf_pte(const struct vma *v, uint64_t pte, int level)
 {
     uint64_t span = level == PAGING_LEVEL_2M ? LARGE_PAGE_SIZE : PAGE_SIZE;
     uint64_t phys = pte & PTE_ADDR_MASK & ~(span - 1);
-    bool write = (v->prot & PROT_WRITE) && vm_phys_writable(v, phys);
+    bool write = (v->prot & PROT_WRITE) && vm_phys_writable(v, phys, level);
     uint64_t npte = paging_user_pte(phys, write, v->prot & PROT_EXEC, level);
     npte |= pte & (PTE_ACCESSED | PTE_DIRTY);
     return vm_prot_accessible(v->prot) ? npte : paging_user_protnone(npte);
@@ -157,7 +183,7 @@ uint64_t vm_leaf_pte(const struct vma *v, uint64_t pte, int level)
 int vm_install_page(struct vm_space *vm, uintptr_t va, struct page *p, uint64_t pte)
 {
     uint64_t old = 0;
-    int err = paging_user_map(va, pte, PAGING_LEVEL_4K, &old);
+    int err = paging_user_map(&vm->pt, va, pte, PAGING_LEVEL_4K, &old);
     if (err) {
         if (p != vm_zero_page)
             page_ref_put(p);

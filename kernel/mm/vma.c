@@ -31,7 +31,29 @@ void vma_free(struct vma *v)
 {
     if (v->file)
         vm_file_put(v->file);
+    if (v->anon)
+        vm_anon_put(v->anon);
     kfree(v);
+}
+
+void vma_take_refs(struct vma *v)
+{
+    if (v->file)
+        vm_file_get(v->file);
+    if (v->anon)
+        vm_anon_get(v->anon);
+}
+
+struct vma *vma_dup(const struct vma *v)
+{
+    struct vma *c = vma_alloc();
+    if (!c)
+        return NULL;
+    *c = *v;
+    c->rb = (struct rb_node){ 0 };
+    c->next_free = NULL;
+    vma_take_refs(c);
+    return c;
 }
 
 static struct vma *vma_of(const struct rb_node *n)
@@ -135,7 +157,7 @@ void vma_set_bounds(struct vma_tree *t, struct vma *v, uintptr_t start, uintptr_
         vma_cache_freed(t, next ? next->start : UINTPTR_MAX);
     }
     t->pages -= vma_pages(v);
-    if ((v->file || v->special) && start != v->start)
+    if (vma_has_pgoff(v) && start != v->start)
         v->pgoff = v->pgoff + ((int64_t)(start - v->start) >> 12);
     v->start = start;
     v->end = end;
@@ -150,10 +172,9 @@ struct vma *vma_split(struct vma_tree *t, struct vma *v, uintptr_t addr)
         return NULL;
     *hi = *v;
     hi->start = addr;
-    if (v->file || v->special)
+    if (vma_has_pgoff(v))
         hi->pgoff = v->pgoff + ((addr - v->start) >> 12);
-    if (hi->file)
-        vm_file_get(hi->file);
+    vma_take_refs(hi);
     t->pages -= (v->end - addr) >> 12;
     v->end = addr;
     vma_link(t, hi); /* counts hi's pages again */
@@ -171,9 +192,9 @@ int vma_split_at(struct vma_tree *t, uintptr_t addr)
 bool vma_can_merge(const struct vma *a, const struct vma *b)
 {
     if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || a->file != b->file ||
-        a->special != b->special || a->name != b->name)
+        a->special != b->special || a->anon != b->anon || a->name != b->name)
         return false;
-    if (a->file || a->special)
+    if (vma_has_pgoff(a))
         return a->pgoff + vma_pages(a) == b->pgoff;
     return true;
 }

@@ -1,7 +1,9 @@
 /* Host tests of the VMA tree (kernel/mm/vma.c): insert and lookup, split,
  * merge, range detach (munmap / MAP_FIXED replacement), mprotect-style
- * splitting and re-merging, guard gaps, top-down gap search, and a random
- * model check against a page bitmap. */
+ * splitting and re-merging, guard gaps, top-down gap search, a random model
+ * check against a page bitmap, and what fork needs: copies of VMAs with their
+ * references, shared anonymous objects kept through splits and merges, and a
+ * copied tree that answers every gap search as the original. */
 #include "unit.h"
 #include <string.h>
 
@@ -22,6 +24,11 @@ void *kzalloc(size_t size) { live_vmas++; return calloc(1, size); }
 void kfree(const void *p) { if (p) live_vmas--; free((void *)p); }
 void vm_file_get(struct file *f) { (void)f; file_refs++; }
 void vm_file_put(struct file *f) { (void)f; file_refs--; }
+/* Shared anonymous objects: a counter per object. */
+struct vm_anon { int refs; };
+static struct vm_anon anon_a, anon_b;
+void vm_anon_get(struct vm_anon *a) { a->refs++; }
+void vm_anon_put(struct vm_anon *a) { a->refs--; }
 
 static struct vma *mk(struct vma_tree *t, uintptr_t start, uintptr_t end, uint32_t prot)
 {
@@ -433,4 +440,148 @@ UNIT_TEST(vma_cached_search_with_stacks)
         }
     }
     free_all(&t);
+}
+
+/* ---- fork ---- */
+
+UNIT_TEST(vma_dup_copies_attributes_and_references)
+{
+    struct vma_tree t, c;
+    vma_tree_init(&t);
+    vma_tree_init(&c);
+    struct vma *f = mk(&t, 0x10 * PG, 0x20 * PG, PROT_READ | PROT_EXEC);
+    f->file = &file_a;
+    f->flags = VMA_MAYWRITE | VMA_LOCKED;
+    f->pgoff = 3;
+    f->name = "x";
+    file_refs = 1;
+    struct vma *d = vma_dup(f);
+    CHECK(d && d != f);
+    CHECK_EQ(file_refs, 2);
+    CHECK_EQ(d->start, f->start);
+    CHECK_EQ(d->end, f->end);
+    CHECK_EQ(d->prot, f->prot);
+    CHECK_EQ(d->flags, f->flags);
+    CHECK_EQ(d->pgoff, 3);
+    CHECK(d->file == &file_a && d->name == f->name && !d->next_free);
+    CHECK_EQ(vma_insert(&c, d), 0); /* a detached node: fits another tree */
+    CHECK_EQ(c.count, 1);
+    CHECK_EQ(c.pages, 16);
+    free_all(&c);
+    CHECK_EQ(file_refs, 1);
+    free_all(&t);
+    CHECK_EQ(file_refs, 0);
+    CHECK_EQ(live_vmas, 0);
+}
+
+UNIT_TEST(vma_fork_predicates)
+{
+    struct vma v = { .flags = VMA_ANON };
+    CHECK(vma_fork_copies(&v) && vma_fork_copies_pages(&v));
+    v.flags |= VMA_WIPEONFORK;
+    CHECK(vma_fork_copies(&v) && !vma_fork_copies_pages(&v));
+    v.flags = VMA_ANON | VMA_DONTFORK;
+    CHECK(!vma_fork_copies(&v) && !vma_fork_copies_pages(&v));
+    CHECK(VMA_FORK_DROPPED & VMA_LOCKED);
+    CHECK(!(VMA_FORK_DROPPED & (VMA_SHARED | VMA_ANON | VMA_GROWSDOWN | VMA_STACK | VMA_WIPEONFORK)));
+}
+
+UNIT_TEST(vma_shared_anon_object_through_split_and_merge)
+{
+    struct vma_tree t;
+    vma_tree_init(&t);
+    anon_a.refs = 1;
+    anon_b.refs = 1;
+    struct vma *v = mk(&t, 0x100 * PG, 0x110 * PG, PROT_READ | PROT_WRITE);
+    v->flags = VMA_ANON | VMA_SHARED;
+    v->anon = &anon_a;
+    CHECK(vma_has_pgoff(v));
+    /* mprotect in the middle: three pieces, each referring to the object
+     * at the right page offset */
+    CHECK_EQ(vma_split_at(&t, 0x104 * PG), 0);
+    CHECK_EQ(vma_split_at(&t, 0x108 * PG), 0);
+    CHECK_EQ(anon_a.refs, 3);
+    struct vma *mid = vma_find(&t, 0x105 * PG), *hi = vma_find(&t, 0x10f * PG);
+    CHECK_EQ(mid->pgoff, 4);
+    CHECK_EQ(hi->pgoff, 8);
+    CHECK(mid->anon == &anon_a && hi->anon == &anon_a);
+    mid->prot = PROT_READ;
+    vma_merge_range(&t, 0x100 * PG, 0x110 * PG);
+    CHECK_EQ(t.count, 3);
+    mid->prot = PROT_READ | PROT_WRITE;
+    vma_merge_range(&t, 0x100 * PG, 0x110 * PG);
+    CHECK_EQ(t.count, 1);
+    CHECK_EQ(anon_a.refs, 1);
+    /* a neighbour of another object never merges with it */
+    struct vma *w = mk(&t, 0x110 * PG, 0x120 * PG, PROT_READ | PROT_WRITE);
+    w->flags = VMA_ANON | VMA_SHARED;
+    w->anon = &anon_b;
+    CHECK(!vma_can_merge(vma_find(&t, 0x100 * PG), w));
+    /* moving the start of a piece moves its offset (stack-style growth) */
+    vma_set_bounds(&t, w, 0x112 * PG, 0x120 * PG);
+    CHECK_EQ(w->pgoff, 2);
+    struct vma *d = vma_dup(w);
+    CHECK_EQ(anon_b.refs, 2);
+    vma_take_refs(d);
+    CHECK_EQ(anon_b.refs, 3);
+    vma_free(d);
+    anon_b.refs--; /* the extra vma_take_refs */
+    free_all(&t);
+    CHECK_EQ(anon_a.refs, 0);
+    CHECK_EQ(anon_b.refs, 0);
+    CHECK_EQ(live_vmas, 0);
+}
+
+/* A child's tree is built by inserting copies in address order into an
+ * empty tree: its gap cache starts empty, and every search must give the
+ * parent's answer. */
+UNIT_TEST(vma_copied_tree_searches_like_the_original)
+{
+    struct vma_tree t, c;
+    vma_tree_init(&t);
+    unsigned seed = 4242;
+    uintptr_t low = 0x10 * PG, high = 0x8000 * PG;
+    for (int i = 0; i < 600; i++) {
+        seed = seed * 1103515245u + 12345u;
+        uint64_t len = (1 + (seed >> 8) % 64) * PG;
+        uintptr_t a = vma_find_gap_cached(&t, len, PG, low, high);
+        if (!a)
+            break;
+        struct vma *v = mk(&t, a, a + len, (seed >> 4) % 3);
+        if ((seed >> 20) % 7 == 0)
+            v->flags |= VMA_GROWSDOWN;
+        if ((seed >> 12) % 5 == 0) { /* holes */
+            int err;
+            struct vma *gone = vma_detach_range(&t, a, a + PG, &err);
+            while (gone) {
+                struct vma *n = gone->next_free;
+                vma_free(gone);
+                gone = n;
+            }
+        }
+    }
+    vma_tree_init(&c);
+    for (struct vma *v = vma_first(&t); v; v = vma_next(v))
+        CHECK_EQ(vma_insert(&c, vma_dup(v)), 0);
+    CHECK_EQ(c.count, t.count);
+    CHECK_EQ(c.pages, t.pages);
+    for (struct vma *x = vma_first(&t), *y = vma_first(&c); x || y; x = vma_next(x), y = vma_next(y)) {
+        CHECK(x && y);
+        if (!x || !y)
+            break;
+        CHECK_EQ(y->start, x->start);
+        CHECK_EQ(y->end, x->end);
+        CHECK_EQ(y->prot, x->prot);
+        CHECK_EQ(y->flags, x->flags);
+    }
+    for (int i = 0; i < 400; i++) {
+        seed = seed * 1103515245u + 12345u;
+        uint64_t len = (1 + (seed >> 8) % 128) * PG, al = (seed & 0x100) ? 16 * PG : PG;
+        uintptr_t want = vma_find_gap(&t, len, al, low, high);
+        CHECK_EQ(vma_find_gap_cached(&c, len, al, low, high), want);
+        CHECK_EQ(vma_find_gap_cached(&t, len, al, low, high), want);
+    }
+    free_all(&c);
+    free_all(&t);
+    CHECK_EQ(live_vmas, 0);
 }

@@ -1,8 +1,10 @@
-/* Kernel page tables. Built once at boot: the kernel image at KERNEL_VMA with
- * text read-only+executable and everything else non-executable, a direct map of
- * all RAM, and a window (KVIRT) for device registers, firmware tables and
- * kernel stacks with guard pages. Until paging_init switches CR3, the boot page
- * tables map low memory one to one and at KERNEL_VMA. */
+/* Page tables. The kernel's are built once at boot: the kernel image at
+ * KERNEL_VMA with text read-only+executable and everything else
+ * non-executable, a direct map of all RAM, and a window (KVIRT) for device
+ * registers, firmware tables and kernel stacks with guard pages. Each address
+ * space has its own root whose upper half mirrors the kernel's (below). Until
+ * paging_init switches CR3, the boot page tables map low memory one to one
+ * and at KERNEL_VMA. */
 #include "arch/paging.h"
 #include "arch/cpu.h"
 #include "arch/layout.h"
@@ -23,6 +25,9 @@ static bool tables_in_direct_map;            /* before paging_init: reach tables
 static uint64_t pte_nx;                      /* PTE_NX when the CPU has NX */
 static spinlock_t paging_lock = SPINLOCK_INIT;
 static uintptr_t kvirt_next = KVIRT_BASE;
+static struct list_node user_roots = LIST_INIT(user_roots); /* under paging_lock */
+
+#define PML4_KERNEL_FIRST 256 /* entries 256-511: the upper half, shared by every root */
 
 static uint64_t *table_virt(uint64_t phys)
 {
@@ -46,6 +51,17 @@ static uint64_t attrs_to_pte(unsigned attrs)
     return pte;
 }
 
+/* A new top-level kernel entry goes into every address space's root too, so
+ * that a kernel mapping made later is seen whichever root a CPU has loaded.
+ * Called with paging_lock held, which also guards the list. */
+static void propagate_kernel_entry(unsigned index, uint64_t entry)
+{
+    list_for_each(n, &user_roots) {
+        struct paging_root *r = list_entry(n, struct paging_root, link);
+        WRITE_ONCE(table_virt(r->pml4)[index], entry);
+    }
+}
+
 /* The entry at `level` (4 = PML4 ... 1 = PT) for va, creating tables on the way. */
 static uint64_t *walk_create(uintptr_t va, int level)
 {
@@ -58,6 +74,8 @@ static uint64_t *walk_create(uintptr_t va, int level)
                 return NULL;
             /* upper levels stay permissive; leaves decide access */
             *e = t | PTE_PRESENT | PTE_WRITE | ((va < USER_TOP) ? PTE_USER : 0);
+            if (l == 4 && va >= USER_TOP)
+                propagate_kernel_entry((unsigned)(e - table), *e);
         } else if (*e & PTE_LARGE) {
             panic("paging: %#lx is inside a large page at level %d", va, l);
         }
@@ -223,11 +241,48 @@ uint64_t paging_kernel_root(void)
     return kernel_root;
 }
 
-/* ---- The application half [0, USER_TOP) ----
- * Its own lock: kernel mappings are rare and must not wait behind faults. The
- * MMU sets accessed/dirty bits concurrently, so leaves are replaced with
- * atomic exchanges and rewritten with compare-and-swap. */
-static spinlock_t user_pt_lock = SPINLOCK_INIT;
+/* ---- Roots ---- */
+
+int paging_root_init(struct paging_root *r)
+{
+    uint64_t t = table_alloc();
+    if (!t)
+        return -ENOMEM;
+    r->pml4 = t;
+    spin_init(&r->lock);
+    uint64_t *dst = table_virt(t), *src = table_virt(kernel_root);
+    /* under paging_lock: no kernel entry can be added between copy and listing */
+    irqflags_t f = spin_lock(&paging_lock);
+    for (unsigned i = PML4_KERNEL_FIRST; i < 512; i++)
+        dst[i] = src[i];
+    list_add_tail(&user_roots, &r->link);
+    spin_unlock(&paging_lock, f);
+    return 0;
+}
+
+void paging_root_release(struct paging_root *r)
+{
+    irqflags_t f = spin_lock(&paging_lock);
+    list_remove(&r->link);
+    spin_unlock(&paging_lock, f);
+    uint64_t *t = table_virt(r->pml4);
+    for (unsigned i = 0; i < PML4_KERNEL_FIRST; i++)
+        if (t[i])
+            panic("paging: root %#lx released with user entry %u still there", r->pml4, i);
+    page_free(pfn_to_page(r->pml4 >> PAGE_SHIFT), 0);
+    r->pml4 = 0;
+}
+
+void paging_root_load(const struct paging_root *r)
+{
+    write_cr3(r ? r->pml4 : kernel_root);
+}
+
+/* ---- The application half [0, USER_TOP) of a root ----
+ * Each root has its own lock: kernel mappings are rare and must not wait
+ * behind faults, and address spaces must not wait behind each other. The MMU
+ * sets accessed/dirty bits concurrently, so leaves are replaced with atomic
+ * exchanges and rewritten with compare-and-swap. */
 
 #define LEVEL_SHIFT(l) (12 + 9 * ((l) - 1))
 #define LEVEL_SPAN(l) (1ull << LEVEL_SHIFT(l))
@@ -263,35 +318,39 @@ uint64_t paging_user_protnone(uint64_t pte)
     return (pte & ~PTE_PRESENT) | PTE_SW_PROTNONE;
 }
 
-/* The entry for va at `level`, creating tables above it; NULL with *err set
+/* The table *e points to, made (empty) when *e is empty; NULL with *err set
  * (-ENOMEM, or -EEXIST when a large leaf sits where a table should be). */
-static uint64_t *user_walk_create(uintptr_t va, int level, int *err)
+static uint64_t *user_table_below(uint64_t *e, int level, int *err)
 {
-    uint64_t *table = table_virt(kernel_root);
-    for (int l = 4; l > level; l--) {
-        uint64_t *e = &table[LEVEL_INDEX(va, l)];
-        uint64_t v = *e;
-        if (!v) {
-            uint64_t t = table_alloc();
-            if (!t) {
-                *err = -ENOMEM;
-                return NULL;
-            }
-            v = t | USER_TABLE_BITS;
-            WRITE_ONCE(*e, v);
-        } else if (!user_is_table(v, l)) {
-            *err = -EEXIST;
+    uint64_t v = *e;
+    if (!v) {
+        uint64_t t = table_alloc();
+        if (!t) {
+            *err = -ENOMEM;
             return NULL;
         }
-        table = table_virt(v & PTE_ADDR_MASK);
+        v = t | USER_TABLE_BITS;
+        WRITE_ONCE(*e, v);
+    } else if (!user_is_table(v, level)) {
+        *err = -EEXIST;
+        return NULL;
     }
-    return &table[LEVEL_INDEX(va, level)];
+    return table_virt(v & PTE_ADDR_MASK);
+}
+
+/* The entry for va at `level`, creating tables above it; NULL with *err set. */
+static uint64_t *user_walk_create(struct paging_root *r, uintptr_t va, int level, int *err)
+{
+    uint64_t *table = table_virt(r->pml4);
+    for (int l = 4; l > level && table; l--)
+        table = user_table_below(&table[LEVEL_INDEX(va, l)], l, err);
+    return table ? &table[LEVEL_INDEX(va, level)] : NULL;
 }
 
 /* The leaf entry covering va, or NULL. */
-static uint64_t *user_walk_find(uintptr_t va, int *level)
+static uint64_t *user_walk_find(struct paging_root *r, uintptr_t va, int *level)
 {
-    uint64_t *table = table_virt(kernel_root);
+    uint64_t *table = table_virt(r->pml4);
     for (int l = 4; l >= 1; l--) {
         uint64_t *e = &table[LEVEL_INDEX(va, l)];
         uint64_t v = READ_ONCE(*e);
@@ -306,16 +365,16 @@ static uint64_t *user_walk_find(uintptr_t va, int *level)
     return NULL;
 }
 
-int paging_user_lookup(uintptr_t va, struct paging_leaf *out)
+int paging_user_lookup(struct paging_root *r, uintptr_t va, struct paging_leaf *out)
 {
     memset(out, 0, sizeof(*out));
     if (va >= USER_TOP)
         return 0;
     int level = 0;
-    irqflags_t f = spin_lock(&user_pt_lock);
-    uint64_t *e = user_walk_find(va, &level);
+    irqflags_t f = spin_lock(&r->lock);
+    uint64_t *e = user_walk_find(r, va, &level);
     uint64_t v = e ? READ_ONCE(*e) : 0;
-    spin_unlock(&user_pt_lock, f);
+    spin_unlock(&r->lock, f);
     if (!e)
         return 0;
     uint64_t span = LEVEL_SPAN(level);
@@ -332,14 +391,14 @@ int paging_user_lookup(uintptr_t va, struct paging_leaf *out)
     return level;
 }
 
-int paging_user_map(uintptr_t va, uint64_t pte, int level, uint64_t *old)
+int paging_user_map(struct paging_root *r, uintptr_t va, uint64_t pte, int level, uint64_t *old)
 {
     uint64_t span = LEVEL_SPAN(level);
     if ((level != 1 && level != 2) || (va & (span - 1)) || va >= USER_TOP)
         return -EINVAL;
     int err = 0;
-    irqflags_t f = spin_lock(&user_pt_lock);
-    uint64_t *e = user_walk_create(va, level, &err);
+    irqflags_t f = spin_lock(&r->lock);
+    uint64_t *e = user_walk_create(r, va, level, &err);
     if (e && level == 2 && user_is_table(*e, 2)) {
         e = NULL;
         err = -EEXIST;
@@ -349,26 +408,26 @@ int paging_user_map(uintptr_t va, uint64_t pte, int level, uint64_t *old)
         if (old)
             *old = prev;
     }
-    spin_unlock(&user_pt_lock, f);
+    spin_unlock(&r->lock, f);
     return err;
 }
 
-int paging_user_prepare(uintptr_t va, int level)
+int paging_user_prepare(struct paging_root *r, uintptr_t va, int level)
 {
     if (va >= USER_TOP)
         return -EINVAL;
     int err = 0;
-    irqflags_t f = spin_lock(&user_pt_lock);
-    user_walk_create(va, level, &err);
-    spin_unlock(&user_pt_lock, f);
+    irqflags_t f = spin_lock(&r->lock);
+    user_walk_create(r, va, level, &err);
+    spin_unlock(&r->lock, f);
     return err;
 }
 
-bool paging_user_block_empty(uintptr_t va)
+bool paging_user_block_empty(struct paging_root *r, uintptr_t va)
 {
     bool empty = true;
-    irqflags_t f = spin_lock(&user_pt_lock);
-    uint64_t *table = table_virt(kernel_root);
+    irqflags_t f = spin_lock(&r->lock);
+    uint64_t *table = table_virt(r->pml4);
     for (int l = 4; l >= 2; l--) {
         uint64_t v = READ_ONCE(table[LEVEL_INDEX(va, l)]);
         if (l == 2 || !user_is_table(v, l)) {
@@ -377,7 +436,7 @@ bool paging_user_block_empty(uintptr_t va)
         }
         table = table_virt(v & PTE_ADDR_MASK);
     }
-    spin_unlock(&user_pt_lock, f);
+    spin_unlock(&r->lock, f);
     return empty;
 }
 
@@ -396,17 +455,24 @@ static int user_split_large(uint64_t *e)
     return 0;
 }
 
-int paging_user_split(uintptr_t va)
+int paging_user_split_leaf(struct paging_root *r, uintptr_t va)
 {
-    if (va >= USER_TOP || IS_ALIGNED(va, LARGE_PAGE_SIZE))
+    if (va >= USER_TOP)
         return 0;
     int level = 0, err = 0;
-    irqflags_t f = spin_lock(&user_pt_lock);
-    uint64_t *e = user_walk_find(va, &level);
+    irqflags_t f = spin_lock(&r->lock);
+    uint64_t *e = user_walk_find(r, va, &level);
     if (e && level == 2)
         err = user_split_large(e);
-    spin_unlock(&user_pt_lock, f);
+    spin_unlock(&r->lock, f);
     return err;
+}
+
+int paging_user_split(struct paging_root *r, uintptr_t va)
+{
+    if (IS_ALIGNED(va, LARGE_PAGE_SIZE))
+        return 0;
+    return paging_user_split_leaf(r, va);
 }
 
 enum user_walk_mode { WALK_READ, WALK_UNMAP, WALK_UPDATE };
@@ -489,34 +555,113 @@ static void user_walk_table(struct user_walk *w, uint64_t *table, int level, uin
     }
 }
 
-static int user_walk_run(struct user_walk *w, uintptr_t *next)
+static int user_walk_run(struct paging_root *r, struct user_walk *w, uintptr_t *next)
 {
     w->end = MIN(w->end, (uintptr_t)USER_TOP);
     w->next = w->end;
     if (w->start < w->end) {
-        irqflags_t f = spin_lock(&user_pt_lock);
-        user_walk_table(w, table_virt(kernel_root), 4, 0);
-        spin_unlock(&user_pt_lock, f);
+        irqflags_t f = spin_lock(&r->lock);
+        user_walk_table(w, table_virt(r->pml4), 4, 0);
+        spin_unlock(&r->lock, f);
     }
     if (next)
         *next = w->next;
     return w->err;
 }
 
-int paging_user_unmap(uintptr_t start, uintptr_t end, paging_unmap_fn fn, void *ctx, uintptr_t *next)
+int paging_user_unmap(struct paging_root *r, uintptr_t start, uintptr_t end, paging_unmap_fn fn,
+                      void *ctx, uintptr_t *next)
 {
     struct user_walk w = { .mode = WALK_UNMAP, .start = start, .end = end, .ctx = ctx, .unmap_fn = fn };
-    return user_walk_run(&w, next);
+    return user_walk_run(r, &w, next);
 }
 
-int paging_user_update(uintptr_t start, uintptr_t end, paging_update_fn fn, void *ctx)
+int paging_user_update(struct paging_root *r, uintptr_t start, uintptr_t end, paging_update_fn fn,
+                       void *ctx)
 {
     struct user_walk w = { .mode = WALK_UPDATE, .start = start, .end = end, .ctx = ctx, .update_fn = fn };
-    return user_walk_run(&w, NULL);
+    return user_walk_run(r, &w, NULL);
 }
 
-void paging_user_walk(uintptr_t start, uintptr_t end, paging_walk_fn fn, void *ctx)
+void paging_user_walk(struct paging_root *r, uintptr_t start, uintptr_t end, paging_walk_fn fn,
+                      void *ctx)
 {
     struct user_walk w = { .mode = WALK_READ, .start = start, .end = end, .ctx = ctx, .walk_fn = fn };
-    user_walk_run(&w, NULL);
+    user_walk_run(r, &w, NULL);
+}
+
+/* ---- Copying leaves into another root (fork) ---- */
+
+#define USER_COPY_BATCH 512 /* leaves per call: bounds the time with interrupts off */
+
+struct user_copy {
+    uintptr_t start, end;
+    paging_copy_fn fn;
+    void *ctx;
+    int err;
+    unsigned leaves;
+    bool stop;
+    uintptr_t next; /* where a stopped copy resumes */
+};
+
+/* Copy the entries of src (a table at `level`) in range into dst, the table
+ * at the same place in the other root. Tables of the copy are made before
+ * fn runs, so what fn hands out is always installed. */
+static void user_copy_table(struct user_copy *w, uint64_t *src, uint64_t *dst, int level, uintptr_t base)
+{
+    uint64_t span = LEVEL_SPAN(level);
+    for (unsigned i = LEVEL_INDEX(MAX(w->start, base), level); i < 512 && !w->stop; i++) {
+        uintptr_t va = base + i * span;
+        if (va >= w->end)
+            break;
+        uint64_t v = READ_ONCE(src[i]);
+        if (!v)
+            continue;
+        if (user_is_leaf(v, level) && level <= 2) {
+            bool whole = va >= w->start && va + span <= w->end;
+            if (level == 1 || whole) {
+                uint64_t clear = 0, nv = w->fn(w->ctx, va, v, level, &clear);
+                if (clear)
+                    __atomic_fetch_and(&src[i], ~clear, __ATOMIC_SEQ_CST);
+                if (nv)
+                    WRITE_ONCE(dst[i], nv);
+                if (++w->leaves == USER_COPY_BATCH) {
+                    w->stop = true;
+                    w->next = va + span;
+                }
+                continue;
+            }
+            if ((w->err = user_split_large(&src[i])) != 0) {
+                w->stop = true;
+                return;
+            }
+            v = src[i];
+        }
+        if (!user_is_table(v, level))
+            continue;
+        uint64_t *dst_child = user_table_below(&dst[i], level, &w->err);
+        if (!dst_child) {
+            w->stop = true;
+            return;
+        }
+        user_copy_table(w, table_virt(v & PTE_ADDR_MASK), dst_child, level - 1, va);
+    }
+}
+
+int paging_user_copy(struct paging_root *dst, struct paging_root *src, uintptr_t start, uintptr_t end,
+                     paging_copy_fn fn, void *ctx, uintptr_t *next)
+{
+    struct user_copy w = { .start = start, .end = MIN(end, (uintptr_t)USER_TOP), .fn = fn, .ctx = ctx };
+    w.next = w.end;
+    *next = w.end;
+    if (w.start >= w.end)
+        return 0;
+    /* dst is a new space nobody else edits yet; the order src, dst is fixed */
+    irqflags_t f = spin_lock(&src->lock);
+    spin_lock_raw(&dst->lock);
+    user_copy_table(&w, table_virt(src->pml4), table_virt(dst->pml4), 4, 0);
+    spin_unlock_raw(&dst->lock);
+    spin_unlock(&src->lock, f);
+    *next = w.next;
+    return w.err;
 }

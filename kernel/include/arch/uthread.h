@@ -19,6 +19,7 @@ static inline struct trap_frame *arch_user_frame(uintptr_t kstack_top)
 }
 
 #define SYSCALL_VECTOR 0x100 /* trap_frame.vector of a system call */
+#define SIGRETURN_FRAME_VECTOR 0x101 /* a frame rewritten by the kernel: not a restartable call */
 
 /* Boot CPU, early (before the kernel image is write-protected): patch the
  * user-access code for this CPU. */

@@ -1,10 +1,12 @@
-/* The application process: one thread group sharing an address space, a file
- * descriptor table, a filesystem context (root, cwd, umask) and signal
- * handlers. Osprey runs one application, so there is one process, but nothing
- * here assumes it: a future fork would make a second. */
+/* Processes: thread groups sharing an address space, a file descriptor table,
+ * a filesystem context (root, cwd, umask) and signal handlers. The first one
+ * (pid 1) is the application; it may start others (fork, vfork, posix_spawn),
+ * and the VM ends when pid 1 does. Process and thread ids share one space,
+ * as on Linux: a process's id is its first thread's. */
 #pragma once
 
 #include "arch/spinlock.h"
+#include "core/waitq.h"
 #include "lib/list.h"
 #include "lib/types.h"
 
@@ -44,14 +46,35 @@ struct rlimit64 {
     uint64_t cur, max;
 };
 
+enum proc_state {
+    PROC_LIVE,
+    PROC_ZOMBIE,                  /* exited; its parent has not waited for it yet */
+};
+
 struct proc {
     int pid;
-    int next_tid;                 /* thread ids the application sees: pid, pid+1, ... */
+    int next_tid;                 /* the next id to be handed out anywhere (for /proc) */
     spinlock_t lock;              /* threads list, counters, exit state */
     struct list_node threads;     /* struct thread.proc_link */
     unsigned nthreads;            /* live threads */
     bool exiting;                 /* exit_group or a fatal signal began */
-    int exit_status;              /* the VM's exit status once exiting */
+    struct thread *exit_leader;   /* the thread that began the group exit or exec */
+    bool zap_others;              /* an exec wants the other threads gone */
+    struct waitq thread_wq;       /* woken as threads leave (exec waits to be alone) */
+
+    /* The process tree, under the table lock (proc.c). */
+    int refs;
+    struct proc *parent;
+    struct list_node children;    /* struct proc.sibling */
+    struct list_node sibling;
+    struct list_node all_link;
+    int pgid, sid;
+    int exit_signal;              /* sent to the parent at exit (SIGCHLD, or 0) */
+    enum proc_state state;
+    int wait_status;              /* as wait4 reports it: exit code << 8, or the signal */
+    struct waitq child_wq;        /* this process waiting for its children */
+    struct waitq *vfork_wq;       /* a vfork parent waiting for this child to exec or exit */
+    volatile bool vfork_done;
 
     struct vm_space *vm;
     struct fd_table *files;
@@ -84,14 +107,39 @@ struct proc {
     uint64_t start_time_ns;       /* monotonic, for /proc/self/stat */
 };
 
-/* The application, once exec has started it (NULL before). */
+/* The application (pid 1), once exec has started it (NULL before). */
 extern struct proc *proc_main;
 
 /* The process of the running thread, or NULL in a kernel thread. */
 struct proc *proc_current(void);
-/* A process with no threads, address space or files yet. */
-struct proc *proc_create(int pid);
+/* A process with no threads, address space or files yet, with a fresh pid
+ * (1 for the first), in the process table; NULL when out of memory or ids. */
+struct proc *proc_create(void);
+/* A new id for a thread, from the space process ids come from. */
 int proc_alloc_tid(struct proc *p);
+/* The process with this pid (a zombie too), with a reference; NULL if none. */
+struct proc *proc_find(int pid);
+void proc_get(struct proc *p);
+void proc_put(struct proc *p);
+/* The live process one of whose threads has this id, with a reference. */
+struct proc *proc_find_by_tid(int tid);
+/* Call fn for every process (table lock held: fn must not sleep) until it returns false. */
+void proc_for_each(bool (*fn)(struct proc *p, void *ctx), void *ctx);
+/* The table lock guards the tree (parent, children, state, pgid/sid). */
+irqflags_t proc_table_lock(void);
+void proc_table_unlock(irqflags_t f);
+/* The VM's exit status for a wait status (pid 1): the code, or 128 + signal. */
+static inline int proc_vm_status(int wait_status)
+{
+    return (wait_status & 0x7f) ? 128 + (wait_status & 0x7f) : (wait_status >> 8) & 0xff;
+}
+/* The last thread of p is leaving: release what p holds, become a zombie
+ * for the parent (or end the VM for pid 1). */
+void proc_exit(struct proc *p);
+/* A vfork parent may go on: the child exec'd or exited. */
+void proc_vfork_release(struct proc *p);
+/* Ids handed out so far (for /proc/stat's "processes" and /proc/loadavg). */
+int proc_last_id(void);
 /* The live thread with that id, or NULL. The pointer stays valid only while
  * the thread cannot exit (the caller is that thread, or holds it otherwise). */
 struct thread *proc_find_thread(struct proc *p, int tid);

@@ -57,6 +57,9 @@
 #define BUS_ADRERR 2
 #define TRAP_BRKPT 1
 #define TRAP_TRACE 2
+#define CLD_EXITED 1
+#define CLD_KILLED 2
+#define CLD_DUMPED 3
 
 #define SA_NOCLDSTOP 0x00000001u
 #define SA_NOCLDWAIT 0x00000002u
@@ -88,6 +91,7 @@ struct siginfo_abi {
     union {
         uint8_t bytes[112];
         struct { int32_t pid; uint32_t uid; uint64_t value; } rt;     /* kill, sigqueue */
+        struct { int32_t pid; uint32_t uid; int32_t status, pad; int64_t utime, stime; } chld;
         struct { int32_t tid; int32_t overrun; uint64_t value; } timer;
         struct { uint64_t addr; } fault;
         struct { int64_t band; int32_t fd; } poll;
@@ -109,6 +113,7 @@ struct sigpending {
 
 /* The process-wide part: actions and process-directed pending signals. */
 struct sighand {
+    int refs;
     spinlock_t lock;            /* every signal field of the process and its threads */
     struct k_sigaction action[NSIG];
     struct sigpending shared;
@@ -119,6 +124,11 @@ struct thread;
 struct proc;
 
 struct sighand *sighand_create(void);
+/* fork: a new table with the same actions (pending signals are not inherited). */
+struct sighand *sighand_copy(struct sighand *from);
+void sighand_put(struct sighand *sh);
+/* execve: handled signals go back to their default action (ignored stay ignored). */
+void sighand_reset_for_exec(struct sighand *sh);
 /* Signals whose default action does nothing (SIGCHLD, SIGURG, stop signals...). */
 bool signal_default_ignored(int sig);
 /* A new thread's per-thread signal state. */

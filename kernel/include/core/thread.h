@@ -51,6 +51,7 @@ struct thread {
     int utid;                      /* the thread id the application sees */
     struct arch_uthread uarch;     /* segment bases, FPU state */
     uint64_t clear_child_tid;      /* user address zeroed and woken at exit */
+    uint64_t set_child_tid;        /* user address the new thread writes its id to first */
     uint64_t robust_list, robust_list_len;
     volatile bool interrupted;     /* a signal wants a blocking call to end */
     volatile bool sleep_interruptible; /* in waitq_sleep_intr: a signal may wake it */

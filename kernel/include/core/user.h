@@ -25,8 +25,18 @@ struct trap_frame *user_frame(void);
  * if needed, deliver pending signals. Returns with interrupts disabled. */
 void user_return_work(struct trap_frame *f);
 
+/* Linux's wait status: exit code << 8, or the terminating signal. */
+#define WSTATUS_EXITED(code) (((code) & 0xff) << 8)
+#define WSTATUS_SIGNALED(sig) ((sig) & 0x7f)
+
 /* The current thread leaves (exit): clears and wakes clear_child_tid; the
- * VM ends when the last thread of the application is gone. */
+ * process ends with its last thread (proc_exit). */
 void user_thread_exit(int status) __noreturn;
-/* The application ends (exit_group, fatal signal): the VM stops with `status`. */
-void user_process_exit(int status) __noreturn;
+/* The process ends (exit_group, a fatal signal): every thread leaves; for
+ * pid 1 the VM stops at once with the matching status. */
+void user_group_exit(int wait_status) __noreturn;
+/* execve: make every other thread of the process leave and wait until they
+ * have; -EAGAIN when the process is already exiting. */
+int user_zap_other_threads(void);
+/* Whether t must leave at once because its process is exiting or exec'ing. */
+bool user_thread_must_leave(struct thread *t);

@@ -1,10 +1,12 @@
-/* The application's address space: its mappings (VMAs), the heap, the mmap
- * area and stack growth, page faults, and the figures /proc shows. There is
- * one page table for everything, so only one vm_space can exist at a time:
- * it owns the lower half [0, USER_TOP). */
+/* Address spaces: each process's mappings (VMAs), its own page-table root
+ * (the lower half; the kernel's upper half is shared), the heap, the mmap
+ * area and stack growth, page faults, fork with copy on write, switching
+ * between spaces on context switches, and the figures /proc shows. */
 #pragma once
 
 #include "arch/layout.h"
+#include "arch/paging.h"
+#include "arch/tlb.h"
 #include "core/mutex.h"
 #include "mm/mman.h"
 #include "mm/vma.h"
@@ -23,6 +25,9 @@ struct file;
 
 struct vm_space {
     struct mutex lock;          /* the VMAs, the counters and the page tables' contents */
+    struct paging_root pt;      /* this space's page tables */
+    struct tlb_space tlb;       /* CPUs with pt loaded (lazily too), running it, stale: shootdowns */
+    uint32_t refs;              /* vm_space_get/put (atomic) */
     struct vma_tree vmas;
     uintptr_t mmap_base;        /* top-down mmap allocation starts below this */
     uintptr_t brk_start, brk;   /* the heap is [brk_start, PAGE_ALIGN(brk)) */
@@ -55,10 +60,39 @@ struct vm_smaps {
 /* Memory init: the zero page and the TLB shootdown handler. */
 void vm_init(void);
 
-/* An empty address space; NULL when out of memory or another one exists. */
+/* An empty address space with one reference; NULL when out of memory. */
 struct vm_space *vm_space_create(void);
-/* Unmap everything and free the space. */
+/* A copy of parent for fork, with one reference: the same VMAs (names, flags,
+ * files, brk and mmap bases, limits; not MADV_DONTFORK ones, and without
+ * mlock's VMA_LOCKED or MCL_FUTURE, as Linux); shared mappings map the same
+ * pages; private ones become copy on write in both spaces (parent's CPUs are
+ * flushed before this returns); MADV_WIPEONFORK ones start empty. NULL when
+ * out of memory. Thread context; takes parent->lock. */
+struct vm_space *vm_space_fork(struct vm_space *parent);
+/* References (vfork, clone(CLONE_VM) between processes): get returns vm;
+ * the last put destroys the space (put of NULL does nothing). Put may sleep:
+ * thread context, interrupts enabled, not from the scheduler's reaping. */
+struct vm_space *vm_space_get(struct vm_space *vm);
+void vm_space_put(struct vm_space *vm);
+/* Destroy now (the caller holds the only reference): every CPU that still
+ * has the space loaded switches to the kernel's root first, then every page
+ * goes back through its reference count. Thread context. */
 void vm_space_destroy(struct vm_space *vm);
+
+/* Load vm's page tables on this CPU (NULL: the kernel's root) and record it
+ * in the CPU masks. Any context; the caller keeps vm alive while loaded. */
+void vm_activate(struct vm_space *vm);
+/* The scheduler's hook, for every context switch (interrupts off): a thread
+ * of a process (next_vm non-NULL) gets its space loaded unless it already is;
+ * a kernel thread (next_vm NULL) keeps whatever is loaded (lazy: no CR3
+ * write, and shootdowns of that space skip this CPU until it runs the space
+ * again). prev_vm is only informational and never dereferenced. A kernel
+ * thread that reads a space's memory through the MMU calls vm_activate with
+ * interrupts off around the access. */
+void vm_switch_to(struct vm_space *prev_vm, struct vm_space *next_vm);
+/* The space this CPU has loaded (NULL: the kernel's root). */
+struct vm_space *vm_loaded_here(void);
+
 /* The heap starts at addr (the end of the program's bss); brk(0) returns it. */
 void vm_set_brk_base(struct vm_space *vm, uintptr_t addr);
 /* Top-down mmap allocation starts below addr (page aligned down). */
@@ -104,6 +138,13 @@ int vm_populate(struct vm_space *vm, uintptr_t addr, size_t len);
  * -ENOMEM: out of memory. Thread context, interrupts enabled (it may sleep);
  * the caller must not hold vm->lock. */
 int vm_fault(struct vm_space *vm, uintptr_t addr, unsigned flags);
+
+/* Copy to or from vm's memory at addr without loading vm (another
+ * process's: process_vm_readv/writev, /proc/PID/mem). Pages are faulted in as
+ * the access needs them (a write to a page shared since a fork copies it
+ * first). Bytes copied (fewer when a page is not accessible after some were),
+ * -EFAULT or -ENOMEM. buf is kernel memory; thread context. */
+long vm_access(struct vm_space *vm, uintptr_t addr, void *buf, size_t len, bool write);
 
 /* ---- /proc ---- */
 

@@ -7,6 +7,7 @@
 #include "lib/types.h"
 
 struct file;
+struct vm_anon;
 
 /* vma.flags */
 #define VMA_SHARED 0x0001     /* MAP_SHARED: stores reach the file / every mapping */
@@ -20,7 +21,11 @@ struct file;
 #define VMA_HUGEPAGE 0x0100   /* MADV_HUGEPAGE */
 #define VMA_SPECIAL 0x0200    /* kernel-provided pages (vDSO, vvar): `special` */
 #define VMA_DONTDUMP 0x0400
-#define VMA_DONTFORK 0x0800
+#define VMA_DONTFORK 0x0800   /* MADV_DONTFORK: a fork's child does not get it */
+#define VMA_WIPEONFORK 0x1000 /* MADV_WIPEONFORK: a fork's child gets it empty (zeros) */
+
+/* Flags a fork's child does not inherit (Linux: memory locks are not inherited). */
+#define VMA_FORK_DROPPED VMA_LOCKED
 
 /* Gap kept free below a grows-down stack (Linux's stack_guard_gap). */
 #define VMA_STACK_GUARD_GAP (256ul * 4096)
@@ -31,7 +36,8 @@ struct vma {
     uint32_t prot;           /* PROT_READ | PROT_WRITE | PROT_EXEC */
     uint32_t flags;          /* VMA_* */
     struct file *file;       /* holds a reference (vm_file_get), or NULL */
-    uint64_t pgoff;          /* file page (or index into `special`) at start */
+    struct vm_anon *anon;    /* shared anonymous memory: its pages (a reference), or NULL */
+    uint64_t pgoff;          /* file page (index into `special`, page of `anon`) at start */
     const uint64_t *special; /* VMA_SPECIAL: physical address of each page; static */
     const char *name;        /* "[heap]", "[stack]", "[vdso]"... (static) or NULL */
     struct vma *next_free;   /* link while detached (vma_detach_range) */
@@ -53,6 +59,15 @@ struct vma_tree {
 /* File references, implemented by the kernel's VFS glue (and by host tests). */
 void vm_file_get(struct file *f);
 void vm_file_put(struct file *f);
+/* Shared anonymous objects' references (mm/vm_anon.c, and host tests). */
+void vm_anon_get(struct vm_anon *a);
+void vm_anon_put(struct vm_anon *a);
+
+/* Does pgoff mean something (a file, kernel pages, a shared anonymous object)? */
+static inline bool vma_has_pgoff(const struct vma *v)
+{
+    return v->file || v->special || v->anon;
+}
 
 static inline uint64_t vma_pages(const struct vma *v)
 {
@@ -76,6 +91,20 @@ void vma_tree_init(struct vma_tree *t);
 /* A zeroed VMA (NULL when out of memory); vma_free drops its file reference. */
 struct vma *vma_alloc(void);
 void vma_free(struct vma *v);
+/* A detached copy of v (for another tree: fork): same range and
+ * attributes, its own file and object references. NULL when out of memory. */
+struct vma *vma_dup(const struct vma *v);
+/* v was made by copying another VMA: take the references it now holds too. */
+void vma_take_refs(struct vma *v);
+/* Does a fork's child get v, and with its pages? */
+static inline bool vma_fork_copies(const struct vma *v)
+{
+    return !(v->flags & VMA_DONTFORK);
+}
+static inline bool vma_fork_copies_pages(const struct vma *v)
+{
+    return vma_fork_copies(v) && !(v->flags & VMA_WIPEONFORK);
+}
 
 /* The VMA containing addr, or NULL. */
 struct vma *vma_find(const struct vma_tree *t, uintptr_t addr);
