@@ -19,6 +19,7 @@ static bool vfs_is_ready;
 extern void pipe_init(void) __attribute__((weak));
 extern void procfs_init(void) __attribute__((weak));
 extern void sysfs_init(void) __attribute__((weak));
+extern void ext4_register_fstypes(void) __attribute__((weak)); /* "ext4", "ext3", "ext2" */
 
 bool vfs_ready(void)
 {
@@ -88,6 +89,8 @@ int vfs_init(void)
         procfs_init(); /* the "proc" and "sysfs" types: /proc and /sys mount below */
     if (sysfs_init)
         sysfs_init();
+    if (ext4_register_fstypes)
+        ext4_register_fstypes();
     struct ramfs_sb *rs = root_from_initrd();
     if (boot_info.initrd_size)
         release_initrd();
