@@ -105,6 +105,7 @@ include tests/guest/guest.mk
 include tests/fuzz/fuzz.mk
 include tests/go/go.mk
 include tests/programs/programs.mk
+include kernel/net/net.mk
 
 check: all unit-tests $(LINUXBOOT_BIN) $(FIXTURES) $(GUEST_BINS) $(GO_PROGRAMS) $(TEST_PROGRAMS)
 	$(PYTHON) -m pytest -q tests

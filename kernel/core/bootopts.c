@@ -33,6 +33,10 @@ static const struct bootopt_def bootopt_defs[] = {
     { "cwd", OPT_STRING, OPT(cwd), NULL, "start the program in directory DIR" },
     { "notty", OPT_FLAG, OPT(notty), NULL, "the console is not a terminal (as when the host's stdin is a pipe)" },
     { "no-aslr", OPT_FLAG, OPT(no_aslr), NULL, "load the program, libraries and stack at fixed addresses" },
+    { "ip", OPT_STRING, OPT(ip), NULL, "static network address IFACE,ADDR,MASK (default: DHCP)" },
+    { "defaultgw", OPT_STRING, OPT(defaultgw), NULL, "default gateway, with --ip" },
+    { "nameserver", OPT_STRING, OPT(nameserver), NULL, "DNS server(s) for /etc/resolv.conf, ADDR[,ADDR...]" },
+    { "hostname", OPT_STRING, OPT(hostname), NULL, "host name (default: from DHCP, else osprey)" },
     { "help", OPT_FLAG, OPT(help), NULL, "list boot options and exit" },
 };
 

@@ -110,7 +110,7 @@ static void count_line(const char *line)
 UNIT_TEST(bootopts_help_lists_every_option)
 {
     bootopts_print_help(count_line);
-    CHECK_EQ(help_lines, 13);
+    CHECK_EQ(help_lines, 17);
 }
 
 UNIT_TEST(bootopts_env_cwd_strace)
@@ -129,4 +129,19 @@ UNIT_TEST(bootopts_env_cwd_strace)
     char bad[] = "--env=NOEQUALS /p";
     CHECK_EQ(bootopts_parse(bad, &o, err, sizeof(err)), -EINVAL);
     CHECK(strstr(err, "is not NAME=VALUE") != NULL);
+}
+
+UNIT_TEST(bootopts_network)
+{
+    CHECK_EQ(parse("--ip=eth0,192.168.122.10,255.255.255.0 --defaultgw=192.168.122.1 "
+                   "--nameserver=1.1.1.1,8.8.8.8 --hostname=web1 /srv"), 0);
+    CHECK_STR(o.ip, "eth0,192.168.122.10,255.255.255.0");
+    CHECK_STR(o.defaultgw, "192.168.122.1");
+    CHECK_STR(o.nameserver, "1.1.1.1,8.8.8.8");
+    CHECK_STR(o.hostname, "web1");
+    CHECK_EQ(o.argc, 1);
+    CHECK_EQ(parse("/srv"), 0);
+    CHECK(o.ip == NULL && o.defaultgw == NULL && o.nameserver == NULL && o.hostname == NULL);
+    CHECK_EQ(parse("--ip /srv"), -EINVAL);
+    CHECK(strstr(err, "needs a value") != NULL);
 }

@@ -18,6 +18,11 @@ struct boot_options {
     char *env[BOOTOPTS_MAX_ENV];
     unsigned argc;       /* the program's command line */
     char *argv[BOOTOPTS_MAX_ARGS + 1];
+    /* networking (kernel/net/net_config.c parses the values) */
+    const char *ip;         /* --ip=IFACE,ADDR,MASK: static address instead of DHCP */
+    const char *defaultgw;  /* --defaultgw=ADDR */
+    const char *nameserver; /* --nameserver=ADDR[,ADDR...] */
+    const char *hostname;   /* --hostname=NAME */
     unsigned mmio_count; /* virtio_mmio.device=SIZE@BASE:IRQ[:ID] words the VMM added */
     char *virtio_mmio[BOOTOPTS_MAX_MMIO];
 };

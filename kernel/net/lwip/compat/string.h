@@ -1,0 +1,3 @@
+/* <string.h> for lwIP's sources: the kernel's own string routines. */
+#pragma once
+#include "lib/string.h"
