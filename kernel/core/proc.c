@@ -7,6 +7,9 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
+#include "fs/fdtable.h"
+#include "fs/fs_context.h"
+#include "mm/vm.h"
 
 struct proc *proc_main;
 
@@ -180,4 +183,48 @@ struct thread *proc_find_thread(struct proc *p, int tid)
     }
     spin_unlock(&p->lock, f);
     return found;
+}
+
+/* p->lock orders these with each other, so a reader's reference is taken
+ * before the last one can go. */
+struct vm_space *proc_vm_get(struct proc *p)
+{
+    irqflags_t f = spin_lock(&p->lock);
+    struct vm_space *vm = p->vm ? vm_space_get(p->vm) : NULL;
+    spin_unlock(&p->lock, f);
+    return vm;
+}
+
+struct vm_space *proc_vm_set(struct proc *p, struct vm_space *vm)
+{
+    irqflags_t f = spin_lock(&p->lock);
+    struct vm_space *old = p->vm;
+    p->vm = vm;
+    spin_unlock(&p->lock, f);
+    return old;
+}
+
+struct fd_table *proc_files_get(struct proc *p)
+{
+    irqflags_t f = spin_lock(&p->lock);
+    struct fd_table *t = p->files ? fd_table_get(p->files) : NULL;
+    spin_unlock(&p->lock, f);
+    return t;
+}
+
+struct fs_context *proc_fs_get(struct proc *p)
+{
+    irqflags_t f = spin_lock(&p->lock);
+    struct fs_context *fs = p->fs ? fs_context_get(p->fs) : NULL;
+    spin_unlock(&p->lock, f);
+    return fs;
+}
+
+void proc_get_ids(struct proc *p, struct proc_ids *out)
+{
+    irqflags_t f = proc_table_lock();
+    out->ppid = p->parent ? p->parent->pid : 0;
+    out->pgid = p->pgid;
+    out->sid = p->sid;
+    proc_table_unlock(f);
 }

@@ -81,12 +81,15 @@ void proc_exit(struct proc *p)
     if (p == proc_main)
         system_exit(proc_vm_status(p->wait_status));
     proc_timers_release(p, false);
+    /* under p->lock: /proc readers take references with proc_*_get */
+    irqflags_t lf = spin_lock(&p->lock);
     struct fd_table *files = p->files;
     struct fs_context *fs = p->fs;
     struct vm_space *vm = p->vm;
     p->files = NULL;
     p->fs = NULL;
     p->vm = NULL;
+    spin_unlock(&p->lock, lf);
     if (files)
         fd_table_put(files);
     if (fs)

@@ -49,12 +49,11 @@ static int load_new_space(struct exec_ctx *c, struct proc *p, uint64_t *entry, u
     struct vm_space *vm = vm_space_create();
     if (!vm)
         return exec_fail(c, -ENOMEM, "out of memory for the address space of %s", c->path);
-    *old = p->vm;
-    p->vm = vm;
+    *old = proc_vm_set(p, vm);
     vm_activate(vm); /* the loader's user copies fault pages into it */
     int e = exec_load(c, p, vm, entry, sp);
     if (e) {
-        p->vm = *old;
+        proc_vm_set(p, *old);
         vm_activate(*old);
         vm_space_put(vm);
         *old = NULL;

@@ -17,18 +17,21 @@
  * /proc may hold across a call is one reference. */
 struct proc *procfs_proc_get(int pid)
 {
-    struct proc *p = READ_ONCE(proc_main);
-    return p && p->pid == pid ? p : NULL;
+    return proc_find(pid);
 }
 
 void procfs_proc_put(struct proc *p)
 {
-    (void)p; /* the one application process is never freed */
+    if (p)
+        proc_put(p);
 }
 
 static bool procfs_fd_open(struct proc *p, int fd)
 {
-    struct file *f = p->files ? fd_get(p->files, fd) : NULL;
+    struct fd_table *t = proc_files_get(p);
+    struct file *f = t ? fd_get(t, fd) : NULL;
+    if (t)
+        fd_table_put(t);
     vfs_file_put(f);
     return f != NULL;
 }
@@ -127,27 +130,45 @@ static int procfs_next_tid(struct proc *p, int from)
 
 /* ---- numbered children: /proc/<pid>, task/<tid> ---- */
 
+struct procfs_next_pid {
+    int from, best;
+};
+
+/* Processes with a live thread are listed (zombies are not, unlike Linux:
+ * their memory and files are gone already). */
+static bool procfs_next_pid_step(struct proc *p, void *ctx)
+{
+    struct procfs_next_pid *c = ctx;
+    if (p->pid >= c->from && (c->best < 0 || p->pid < c->best) && READ_ONCE(p->nthreads))
+        c->best = p->pid;
+    return true;
+}
+
 int procfs_root_next_id(const struct procfs_node *dir, int from)
 {
     (void)dir;
-    struct proc *p = READ_ONCE(proc_main);
-    return p && p->pid >= from && READ_ONCE(p->nthreads) ? p->pid : -1;
+    struct procfs_next_pid c = { from, -1 };
+    proc_for_each(procfs_next_pid_step, &c);
+    return c.best;
 }
 
 /* Like Linux, /proc/<tid> of any thread resolves though only leaders are listed. */
 bool procfs_root_has_id(const struct procfs_node *dir, int id)
 {
     (void)dir;
-    struct proc *p = READ_ONCE(proc_main);
-    return p && (id == p->pid ? READ_ONCE(p->nthreads) != 0 : proc_find_thread(p, id) != NULL);
+    struct proc *p = proc_find_by_tid(id);
+    bool found = p && (id == p->pid ? READ_ONCE(p->nthreads) != 0 : proc_find_thread(p, id) != NULL);
+    procfs_proc_put(p);
+    return found;
 }
 
 void procfs_root_enter_id(struct procfs_node *child, int id)
 {
-    struct proc *p = READ_ONCE(proc_main);
+    struct proc *p = proc_find_by_tid(id);
     child->pid = p ? p->pid : id;
     child->tid = id;
     child->whole = true;
+    procfs_proc_put(p);
 }
 
 static int procfs_task_next_id(const struct procfs_node *dir, int from)
@@ -297,8 +318,10 @@ static int procfs_show_oom_score(const struct procfs_node *n, struct proc *p, st
 {
     (void)n;
     struct vm_stats vs = { 0 };
-    if (p->vm)
-        vm_get_stats(p->vm, &vs);
+    struct vm_space *vm = proc_vm_get(p);
+    if (vm)
+        vm_get_stats(vm, &vs);
+    vm_space_put(vm);
     struct phys_stats ps;
     phys_get_stats(&ps);
     long score = ps.total_pages ? (long)((vs.rss >> 12) * 1000 / ps.total_pages) : 0;

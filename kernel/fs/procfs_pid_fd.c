@@ -17,7 +17,11 @@
 /* The descriptor's file with a reference, or NULL. */
 static struct file *procfs_proc_file(struct proc *p, int fd)
 {
-    return p && p->files && fd >= 0 ? fd_get(p->files, fd) : NULL;
+    struct fd_table *t = p && fd >= 0 ? proc_files_get(p) : NULL;
+    struct file *f = t ? fd_get(t, fd) : NULL;
+    if (t)
+        fd_table_put(t);
+    return f;
 }
 
 unsigned procfs_fd_fmode(const struct procfs_node *n)
@@ -33,7 +37,7 @@ unsigned procfs_fd_fmode(const struct procfs_node *n)
 static int procfs_fd_next_id(const struct procfs_node *dir, int from)
 {
     struct proc *p = procfs_proc_get(dir->pid);
-    struct fd_table *t = p ? p->files : NULL;
+    struct fd_table *t = p ? proc_files_get(p) : NULL;
     int found = -1;
     if (t && from >= 0) {
         irqflags_t f = spin_lock(&t->lock);
@@ -42,6 +46,8 @@ static int procfs_fd_next_id(const struct procfs_node *dir, int from)
                 found = (int)fd;
         spin_unlock(&t->lock, f);
     }
+    if (t)
+        fd_table_put(t);
     procfs_proc_put(p);
     return found;
 }
@@ -81,8 +87,11 @@ static int procfs_show_fdinfo(const struct procfs_node *n, struct proc *p, struc
     unsigned flags = f->flags;
     if (f->path.dentry)
         flags |= O_LARGEFILE;
-    if (fd_get_cloexec(p->files, n->fd) > 0)
+    struct fd_table *t = proc_files_get(p);
+    if (t && fd_get_cloexec(t, n->fd) > 0)
         flags |= O_CLOEXEC;
+    if (t)
+        fd_table_put(t);
     int mnt_id = f->path.mnt ? f->path.mnt->id : 0;
     procfs_printf(b, "pos:\t%lu\nflags:\t0%o\nmnt_id:\t%d\nino:\t%lu\n", READ_ONCE(f->pos), flags,
                   mnt_id, f->vnode->ino);
@@ -128,14 +137,16 @@ ssize_t procfs_link_exe(const struct procfs_node *n, struct proc *p, char *buf, 
 
 static ssize_t procfs_fs_link(struct proc *p, bool cwd, char *buf, size_t size)
 {
-    if (!p->fs)
+    struct fs_context *fs = proc_fs_get(p);
+    if (!fs)
         return -ENOENT;
     struct path where, root;
-    fs_context_root(p->fs, &root);
+    fs_context_root(fs, &root);
     if (cwd)
-        fs_context_cwd(p->fs, &where);
+        fs_context_cwd(fs, &where);
     else
-        fs_context_root(p->fs, &where);
+        fs_context_root(fs, &where);
+    fs_context_put(fs);
     ssize_t len = vfs_path_string(&where, cwd ? &root : NULL, buf, size);
     path_put(&where);
     path_put(&root);
@@ -159,11 +170,13 @@ ssize_t procfs_link_root(const struct procfs_node *n, struct proc *p, char *buf,
 static int procfs_show_vm(struct proc *p, struct procfs_buf *b,
                           size_t (*format)(struct vm_space *, char *, size_t))
 {
-    if (!p->vm)
+    struct vm_space *vm = proc_vm_get(p);
+    if (!vm)
         return 0;
     size_t avail;
     char *at = procfs_room(b, &avail);
-    procfs_advance(b, format(p->vm, at, avail));
+    procfs_advance(b, format(vm, at, avail));
+    vm_space_put(vm);
     return 0;
 }
 
@@ -190,10 +203,12 @@ int procfs_show_smaps_rollup(const struct procfs_node *n, struct proc *p, struct
 int procfs_show_mounts(const struct procfs_node *n, struct proc *p, struct procfs_buf *b)
 {
     (void)n;
-    if (!p->fs)
+    struct fs_context *fs = proc_fs_get(p);
+    if (!fs)
         return -ESRCH;
     struct path root;
-    fs_context_root(p->fs, &root);
+    fs_context_root(fs, &root);
+    fs_context_put(fs);
     for (struct mount *m = vfs_next_mount(NULL); m; m = vfs_next_mount(m)) {
         size_t avail;
         char *at = procfs_room(b, &avail);
@@ -287,13 +302,17 @@ static void procfs_mountinfo_line(struct procfs_buf *b, struct mount *m, const s
 int procfs_show_mountinfo(const struct procfs_node *n, struct proc *p, struct procfs_buf *b)
 {
     (void)n;
-    if (!p->fs)
+    struct fs_context *fs = proc_fs_get(p);
+    if (!fs)
         return -ESRCH;
     char *tmp = kmalloc(PATH_MAX);
-    if (!tmp)
-        return -ENOMEM;
     struct path root;
-    fs_context_root(p->fs, &root);
+    fs_context_root(fs, &root);
+    fs_context_put(fs);
+    if (!tmp) {
+        path_put(&root);
+        return -ENOMEM;
+    }
     for (struct mount *m = vfs_next_mount(NULL); m; m = vfs_next_mount(m))
         procfs_mountinfo_line(b, m, &root, tmp);
     path_put(&root);

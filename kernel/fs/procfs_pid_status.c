@@ -56,9 +56,8 @@ static void procfs_stack_layout(const struct proc *p, struct procfs_layout *l)
 }
 
 /* The program's own mappings: those of the file mapped at the entry point. */
-static void procfs_image_layout(const struct proc *p, struct procfs_layout *l)
+static void procfs_image_layout(const struct proc *p, struct vm_space *vm, struct procfs_layout *l)
 {
-    struct vm_space *vm = p->vm;
     uint64_t entry = procfs_auxv(p, AT_ENTRY);
     if (!vm || !entry)
         return;
@@ -82,11 +81,12 @@ static void procfs_image_layout(const struct proc *p, struct procfs_layout *l)
     mutex_unlock(&vm->lock);
 }
 
-static void procfs_layout(const struct proc *p, struct procfs_layout *l)
+/* vm: p's space, referenced by the caller (NULL once p has exited). */
+static void procfs_layout(const struct proc *p, struct vm_space *vm, struct procfs_layout *l)
 {
     memset(l, 0, sizeof(*l));
     procfs_stack_layout(p, l);
-    procfs_image_layout(p, l);
+    procfs_image_layout(p, vm, l);
 }
 
 /* Ignored and caught signals from the process's actions. */
@@ -131,26 +131,36 @@ static void procfs_kb(struct procfs_buf *b, const char *label, uint64_t bytes)
 
 static void procfs_status_ids(struct procfs_buf *b, struct proc *p, const struct procfs_task *t)
 {
-    uint32_t umask = p->fs ? READ_ONCE(p->fs->umask) : 022;
+    struct fs_context *fs = proc_fs_get(p);
+    uint32_t umask = fs ? READ_ONCE(fs->umask) : 022;
+    if (fs)
+        fs_context_put(fs);
     procfs_printf(b, "Umask:\t%04o\nState:\t%s\n", umask, procfs_state_name(t->state));
-    procfs_printf(b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t0\nTracerPid:\t0\n", p->pid, t->tid);
+    struct proc_ids ids;
+    proc_get_ids(p, &ids);
+    procfs_printf(b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p->pid, t->tid, ids.ppid);
     procfs_printf(b, "Uid:\t%u\t%u\t%u\t%u\n", p->uid, p->euid, p->suid, p->euid);
     procfs_printf(b, "Gid:\t%u\t%u\t%u\t%u\n", p->gid, p->egid, p->sgid, p->egid);
-    unsigned fdsize = p->files ? MAX(READ_ONCE(p->files->size), 64u) : 64;
+    struct fd_table *files = proc_files_get(p);
+    unsigned fdsize = files ? MAX(READ_ONCE(files->size), 64u) : 64;
+    if (files)
+        fd_table_put(files);
     procfs_printf(b, "FDSize:\t%u\nGroups:\t", fdsize);
     for (unsigned i = 0; i < p->ngroups && i < PROC_MAX_GROUPS; i++)
         procfs_printf(b, "%s%u", i ? " " : "", p->groups[i]);
-    procfs_printf(b, " \nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", p->pid, t->tid, p->pid,
-                  p->pid);
+    procfs_printf(b, " \nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", p->pid, t->tid, ids.pgid,
+                  ids.sid);
 }
 
 static void procfs_status_memory(struct procfs_buf *b, struct proc *p)
 {
     struct vm_stats vs = { 0 };
     struct procfs_layout l;
-    if (p->vm)
-        vm_get_stats(p->vm, &vs);
-    procfs_layout(p, &l);
+    struct vm_space *vm = proc_vm_get(p);
+    if (vm)
+        vm_get_stats(vm, &vs);
+    procfs_layout(p, vm, &l);
+    vm_space_put(vm);
     uint64_t exe = MIN(l.exe_bytes, vs.exec);
     procfs_kb(b, "VmPeak", vs.peak_size);
     procfs_kb(b, "VmSize", vs.size);
@@ -218,15 +228,18 @@ static void procfs_stat_fields(struct procfs_buf *b, const struct procfs_node *n
 {
     struct vm_stats vs = { 0 };
     struct procfs_layout l;
-    if (p->vm)
-        vm_get_stats(p->vm, &vs);
-    procfs_layout(p, &l);
+    struct vm_space *vm = proc_vm_get(p);
+    if (vm)
+        vm_get_stats(vm, &vs);
+    procfs_layout(p, vm, &l);
     uint64_t ign, cgt, shared;
     unsigned queued;
     procfs_sig_actions(p, &ign, &cgt, &shared, &queued);
     uint64_t cpu_ns = n->whole ? proc_cpu_time_ns(p) : t->runtime_ns;
     const char *state = procfs_state_name(t->state);
-    procfs_printf(b, "%d (%s) %c 0 %d %d 0 -1 %u ", t->tid, t->name, state[0], p->pid, p->pid,
+    struct proc_ids ids;
+    proc_get_ids(p, &ids);
+    procfs_printf(b, "%d (%s) %c %d %d %d 0 -1 %u ", t->tid, t->name, state[0], ids.ppid, ids.pgid, ids.sid,
                   PROCFS_PF_RANDOMIZE);
     procfs_printf(b, "%lu 0 0 0 %lu 0 0 0 ", vs.faults, procfs_ticks(cpu_ns));
     procfs_printf(b, "%d %d %u 0 %lu ", 20 + p->nice, p->nice, nthreads, procfs_ticks(p->start_time_ns));
@@ -237,7 +250,8 @@ static void procfs_stat_fields(struct procfs_buf *b, const struct procfs_node *n
                   ign & 0x7fffffff, cgt & 0x7fffffff);
     procfs_printf(b, "%d 0 0 %d %d %d %d 0 0 0 ", t->state == THREAD_BLOCKED ? 1 : 0,
                   t->tid == p->pid ? SIGCHLD : -1, t->cpu, t->sched_priority, t->sched_policy);
-    uint64_t brk_start = p->vm ? p->vm->brk_start : 0;
+    uint64_t brk_start = vm ? vm->brk_start : 0;
+    vm_space_put(vm);
     procfs_printf(b, "%lu %lu %lu %lu %lu %lu %lu 0\n", l.start_data, l.end_data, brk_start,
                   l.arg_start, l.arg_end, l.env_start, l.env_end);
 }
@@ -257,9 +271,11 @@ int procfs_show_statm(const struct procfs_node *n, struct proc *p, struct procfs
     (void)n;
     struct vm_stats vs = { 0 };
     struct procfs_layout l;
-    if (p->vm)
-        vm_get_stats(p->vm, &vs);
-    procfs_layout(p, &l);
+    struct vm_space *vm = proc_vm_get(p);
+    if (vm)
+        vm_get_stats(vm, &vs);
+    procfs_layout(p, vm, &l);
+    vm_space_put(vm);
     procfs_printf(b, "%lu %lu %lu %lu 0 %lu 0\n", vs.size >> 12, vs.rss >> 12, vs.rss_file >> 12,
                   MIN(l.exe_bytes, vs.exec) >> 12, (vs.data + vs.stack) >> 12);
     return 0;

@@ -40,15 +40,17 @@ static void procfs_mem_figures(struct procfs_mem *m)
     m->slab = (slabs + large) << 12;
     m->anon = m->mapped = m->committed = m->anon_huge = 0;
     struct proc *p = READ_ONCE(proc_main);
-    if (p && p->vm) {
+    struct vm_space *vm = p ? proc_vm_get(p) : NULL;
+    if (vm) {
         struct vm_stats vs;
-        vm_get_stats(p->vm, &vs);
+        vm_get_stats(vm, &vs);
         struct vm_smaps sm;
-        vm_get_smaps_total(p->vm, &sm);
+        vm_get_smaps_total(vm, &sm);
         m->anon = vs.rss_anon;
         m->mapped = vs.rss_file;
         m->committed = vs.data + vs.stack;
         m->anon_huge = sm.anon_huge;
+        vm_space_put(vm);
     }
 }
 

@@ -5,10 +5,12 @@
  * osprey: cpus=2 memory=256M timeout=120 */
 #include "check.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -255,6 +257,67 @@ static void check_groups(void)
     CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "setsid makes a new session");
 }
 
+/* The first number after the label in /proc/PID/status, or -1. */
+static long status_field(const char *path, const char *label)
+{
+    char buf[4096];
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *at = strstr(buf, label);
+    return at ? strtol(at + strlen(label), NULL, 10) : -1;
+}
+
+static bool proc_lists(pid_t pid)
+{
+    DIR *d = opendir("/proc");
+    bool found = false;
+    for (struct dirent *e; d && (e = readdir(d)) && !found;)
+        found = atoi(e->d_name) == pid;
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* /proc knows every process: a child's entries, its parent, its group. */
+static void check_proc_entries(void)
+{
+    int go[2];
+    CHECK(pipe(go) == 0, "pipe");
+    pid_t parent = getpid(), pid = fork();
+    if (pid == 0) {
+        char c;
+        close(go[1]);
+        bool ok = status_field("/proc/self/status", "\nPPid:\t") == parent;
+        ok = ok && status_field("/proc/self/status", "\nPid:\t") == getpid();
+        ok = read(go[0], &c, 1) == 0 && ok; /* the parent has looked */
+        _exit(ok ? 0 : 1);
+    }
+    close(go[0]);
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    int spid = 0, sppid = 0, spgrp = 0;
+    char *rp = strrchr(buf, ')');
+    CHECK(sscanf(buf, "%d", &spid) == 1 && rp && sscanf(rp + 2, "%*c %d %d", &sppid, &spgrp) == 2 &&
+              spid == pid && sppid == parent && spgrp == getpgrp(),
+          "/proc/CHILD/stat: pid, parent and group (%s)", buf);
+    CHECK(proc_lists(pid), "/proc lists the child");
+    close(go[1]);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "the child's /proc/self/status names its parent");
+    CHECK(access(path, F_OK) != 0 && !proc_lists(pid), "a reaped child is gone from /proc");
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -268,5 +331,6 @@ int main(int argc, char **argv)
     check_vfork_and_spawn();
     check_threads_and_processes();
     check_groups();
+    check_proc_entries();
     return check_exit();
 }

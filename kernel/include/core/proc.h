@@ -125,6 +125,21 @@ void proc_put(struct proc *p);
 struct proc *proc_find_by_tid(int tid);
 /* Call fn for every process (table lock held: fn must not sleep) until it returns false. */
 void proc_for_each(bool (*fn)(struct proc *p, void *ctx), void *ctx);
+/* p's address space with a reference (vm_space_put it); NULL once p has
+ * exited. For readers that are not p's own threads (/proc). */
+struct vm_space *proc_vm_get(struct proc *p);
+/* p's parent, group and session, read together under the table lock. */
+struct proc_ids {
+    int ppid, pgid, sid;
+};
+void proc_get_ids(struct proc *p, struct proc_ids *out);
+/* The same for p's descriptor table and filesystem context (put them with
+ * fd_table_put, fs_context_put). */
+struct fd_table *proc_files_get(struct proc *p);
+struct fs_context *proc_fs_get(struct proc *p);
+/* Make vm p's space (exec, exit: NULL); the old one is returned with the
+ * reference p held. */
+struct vm_space *proc_vm_set(struct proc *p, struct vm_space *vm);
 /* The table lock guards the tree (parent, children, state, pgid/sid). */
 irqflags_t proc_table_lock(void);
 void proc_table_unlock(irqflags_t f);
