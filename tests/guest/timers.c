@@ -33,10 +33,21 @@ static int64_t ns(clockid_t c)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void spin_ms(int ms)
+static void spin_wall_ms(int ms)
 {
     int64_t end = ns(CLOCK_MONOTONIC) + (int64_t)ms * 1000000;
     while (ns(CLOCK_MONOTONIC) < end)
+        ;
+}
+
+/* Burn ms of this thread's CPU time (a busy host may not run us for much of
+ * a wall-clock interval), giving up after 50 times as long in wall time so a
+ * CPU clock that stands still fails the checks instead of hanging. */
+static void spin_ms(int ms)
+{
+    int64_t end = ns(CLOCK_THREAD_CPUTIME_ID) + (int64_t)ms * 1000000;
+    int64_t give_up = ns(CLOCK_MONOTONIC) + (int64_t)ms * 50 * 1000000;
+    while (ns(CLOCK_THREAD_CPUTIME_ID) < end && ns(CLOCK_MONOTONIC) < give_up)
         ;
 }
 
@@ -63,7 +74,7 @@ static void check_clocks(void)
           "gettimeofday agrees with CLOCK_REALTIME");
     CHECK(time(NULL) > 1600000000, "the wall clock is set (%ld)", (long)time(NULL));
     int64_t cpu0 = ns(CLOCK_PROCESS_CPUTIME_ID), th0 = ns(CLOCK_THREAD_CPUTIME_ID);
-    spin_ms(50);
+    spin_wall_ms(50);
     int64_t cpu1 = ns(CLOCK_PROCESS_CPUTIME_ID), th1 = ns(CLOCK_THREAD_CPUTIME_ID);
     /* the host may be busy: the point is that they advance, by a plausible amount */
     CHECK(cpu1 - cpu0 >= 5000000 && th1 - th0 >= 5000000 && th1 - th0 <= 60000000 * 4,
