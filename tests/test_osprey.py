@@ -72,6 +72,32 @@ def test_ctrl_c_stops_the_vm(osprey):
     assert proc.returncode == 128 + signal.SIGINT, err
 
 
+def proc_stat_fields(pid):
+    """/proc/PID/stat after the command name (state, ppid...), or None once gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def test_killed_osprey_takes_the_vm_with_it(osprey):
+    """SIGKILL cannot be caught to stop the VMM: the VMM must die with osprey."""
+    proc = subprocess.Popen([str(osprey), "run", "--kernel", str(FIXTURE), "--", "hang"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1)
+    children = [d for d in os.listdir("/proc") if d.isdigit() and (proc_stat_fields(d) or ["", ""])[1] == str(proc.pid)]
+    assert children, "osprey runs the VMM as its child"
+    proc.kill()
+    proc.communicate(timeout=scaled(10))
+    deadline = time.monotonic() + scaled(10)
+    alive = children
+    while alive and time.monotonic() < deadline:
+        alive = [c for c in children if (proc_stat_fields(c) or ["Z"])[0] != "Z"]
+        time.sleep(0.1)
+    assert not alive, f"the VMM {alive} outlived osprey"
+
+
 def test_dry_run_prints_the_qemu_command(osprey):
     p = run([osprey, "run", "--dry-run", "--kernel", FIXTURE, "--vmm", "q35", "-m", "1G", "-c", "3",
              "--accel", "tcg", "--", "--bootchart", "/prog", "two words"], 10)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,10 +127,16 @@ static void kill_and_reap(pid_t pid, int *status)
 
 static pid_t spawn(char **argv, const struct vmm_io *io, int err_write, const sigset_t *old_mask)
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         die("cannot start %s: %s", argv[0], strerror(errno));
     if (pid == 0) {
+        /* The VM is part of this process: if osprey is killed outright
+         * (SIGKILL, which it cannot catch to stop the VMM), the VMM goes too. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127); /* osprey died before the line above took effect */
         if (io->stdin_fd >= 0)
             dup2(io->stdin_fd, STDIN_FILENO);
         if (io->stdout_fd >= 0)
