@@ -75,6 +75,30 @@ def test_boots_in_small_memory(osprey):
     assert "mm: " in b.log
 
 
+def kernel_load_end():
+    """The highest physical address kernel.elf's PT_LOAD segments take (bss too)."""
+    import struct
+    from conftest import BUILD
+    data = (BUILD / "kernel.elf").read_bytes()
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    end = 0
+    for i in range(phnum):
+        p_type, _, _, _, p_paddr, _, p_memsz = struct.unpack_from("<IIQQQQQ", data, phoff + i * phentsize)
+        if p_type == 1:
+            end = max(end, p_paddr + p_memsz)
+    return end
+
+
+def test_too_little_memory_for_the_kernel_is_said_clearly(osprey):
+    mib = -(-kernel_load_end() // (1 << 20)) - 1  # the last whole MiB the image does not fit in
+    if mib < 2:
+        pytest.skip("the kernel fits below 2 MiB; osprey refuses less than 2M itself")
+    b = boot([], memory=f"{mib}M")
+    assert b.status == 125, b
+    assert "does not fit in the VM's RAM: give it more memory (-m)" in b.log, b
+
+
 @pytest.mark.parametrize("vmm,source", [("q35", "acpi"), ("microvm", "mptable")])
 def test_platform_comes_from_firmware_tables(osprey, vmm, source):
     """q35 describes itself in ACPI; microvm as `osprey run` starts it

@@ -7,6 +7,7 @@
 #include "arch/paging.h"
 #include "core/log.h"
 #include "core/panic.h"
+#include "core/system.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "mm/memmap.h"
@@ -35,6 +36,26 @@ static uint64_t buddy_table_alloc(void)
     return v ? virt_to_phys(v) : 0;
 }
 
+/* Too little memory shows first here: a kernel whose bss runs past the end
+ * of RAM, or an initrd the VMM put where the bss lies (QEMU does when the VM
+ * has too little memory for both), wiped when the bss was cleared. Say so
+ * instead of failing strangely later. */
+static void mm_check_initrd_placement(void)
+{
+    uint64_t k0 = (uintptr_t)__kernel_start - KERNEL_VMA, k1 = (uintptr_t)__kernel_end - KERNEL_VMA;
+    bool kernel_fits = false;
+    for (unsigned i = 0; i < mm_ram.n; i++)
+        kernel_fits |= mm_ram.r[i].start <= k0 && k1 <= mm_ram.r[i].end;
+    if (!kernel_fits)
+        system_fail("mm: the kernel image (%#lx-%#lx) does not fit in the VM's RAM: give it more memory (-m)", k0, k1);
+    uint64_t i0 = boot_info.initrd_base, i1 = i0 + boot_info.initrd_size;
+    if (boot_info.initrd_size && i0 < k1 && k0 < i1) {
+        pr_err("mm: the VMM loaded the initrd (%#lx-%#lx) over the kernel image (%#lx-%#lx): "
+               "the VM needs more memory (-m)\n", i0, i1, k0, k1);
+        boot_info.initrd_size = 0;
+    }
+}
+
 static void mm_reserve_boot_ranges(void)
 {
     memmap_remove(&mm_free, 0, PAGE_SIZE); /* page 0: keep NULL+small offsets unmapped in spirit */
@@ -42,6 +63,7 @@ static void mm_reserve_boot_ranges(void)
                   (uintptr_t)__kernel_end - KERNEL_VMA);
     if (boot_info.initrd_size)
         memmap_remove(&mm_free, boot_info.initrd_base, boot_info.initrd_base + boot_info.initrd_size);
+    mm_check_initrd_placement();
 }
 
 static void mm_create_zones(void)
