@@ -61,9 +61,9 @@ def go_http_binary():
 class Modules:
     """The Linux guest kernel's module files, found through its modules.dep."""
 
-    def __init__(self, bzimage):
+    def __init__(self, bzimage, directory=None):
         release = bzimage.name.split("-", 1)[1] if bzimage else ""
-        self.dir = pathlib.Path("/lib/modules") / release
+        self.dir = pathlib.Path(directory or pathlib.Path("/lib/modules") / release)
         self.paths, self.deps = {}, {}
         dep = self.dir / "modules.dep"
         if dep.exists():

@@ -92,18 +92,25 @@ def wrk(port, path, seconds):
     cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
            f"http://127.0.0.1:{port}{path}"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
-    got = {}
-    m = re.search(r"Requests/sec:\s+([0-9.]+)", p.stdout)
-    if p.returncode != 0 or not m:
+    got = parse_wrk(p.stdout)
+    if p.returncode != 0 or got is None:
         return f"wrk failed: {(p.stderr or p.stdout).strip()[:120]}"
-    got["rps"] = float(m.group(1))
+    return got
+
+
+def parse_wrk(text):
+    """rps, p50 and p99 (ms) and any errors from wrk --latency's report."""
+    m = re.search(r"Requests/sec:\s+([0-9.]+)", text)
+    if not m:
+        return None
+    got = {"rps": float(m.group(1))}
     for pct in ("50", "99"):
-        m = re.search(rf"^\s+{pct}(?:\.0+)?%\s+([0-9.]+)(us|ms|s)\s*$", p.stdout, re.M)
+        m = re.search(rf"^\s+{pct}(?:\.0+)?%\s+([0-9.]+)(us|ms|s)\s*$", text, re.M)
         if m:
             got[f"p{pct}"] = float(m.group(1)) * UNIT_MS[m.group(2)]
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", p.stdout)
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     bad = int(m.group(1)) if m else 0
-    m = re.search(r"Socket errors: (.*)", p.stdout)
+    m = re.search(r"Socket errors: (.*)", text)
     if bad or m:
         got["errors"] = (f"{bad} non-2xx; " if bad else "") + (m.group(1) if m else "")
     return got
