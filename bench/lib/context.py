@@ -8,9 +8,11 @@ from guests import accel_of, dry_run
 
 # micro_runs measured runs inside each of micro_rounds boots per environment
 FULL = {"boot_reps": 15, "icount_reps": 2, "micro_rounds": 3, "micro_runs": 5, "micro_ms": 100,
-        "file_mib": 16, "memory_step": 1}
+        "file_mib": 16, "memory_step": 1, "disk_rounds": 3, "disk_random_s": 10,
+        "net_rounds": 2, "net_seconds": 30, "net_warmup_s": 5}
 QUICK = {"boot_reps": 3, "icount_reps": 1, "micro_rounds": 1, "micro_runs": 3, "micro_ms": 30,
-         "file_mib": 8, "memory_step": 4}
+         "file_mib": 8, "memory_step": 4, "disk_rounds": 1, "disk_random_s": 3,
+         "net_rounds": 1, "net_seconds": 5, "net_warmup_s": 2}
 
 
 class Context:

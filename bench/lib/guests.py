@@ -12,10 +12,12 @@ ICOUNT = ["-icount", "shift=0,sleep=off"]
 ICOUNT_KHZ = 1000000  # under -icount shift=0 the TSC ticks once per instruction: 1 GHz
 
 
-def dry_run(vmm, cpus, memory, initrd, argv, accel=None, kernel=KERNEL):
+def dry_run(vmm, cpus, memory, initrd, argv, accel=None, kernel=KERNEL, extra=()):
+    """`extra`: more `osprey run` options (`--disk FILE`, `-p H:G`), so that
+    both guests get the same devices and back ends."""
     cmd = [OSPREY, "run", "--dry-run", "--vmm", vmm, "-c", cpus, "-m", memory,
            "--kernel", kernel, *(["--accel", accel] if accel else []),
-           *(["--initrd", initrd] if initrd else []), "--", *argv]
+           *(["--initrd", initrd] if initrd else []), *extra, "--", *argv]
     p = run(cmd, 30)
     if p.status != 0:
         raise RuntimeError(f"osprey run --dry-run failed: {p.err.strip()}")
@@ -72,13 +74,15 @@ class Guest:
     def __init__(self, vmm="microvm", cpus=1, memory="128M", accel=None):
         self.vmm, self.cpus, self.memory, self.accel = vmm, str(cpus), memory, accel
 
-    def osprey(self, initrd, argv, timeout, bootchart=False):
+    def osprey_cmd(self, initrd, argv, timeout, bootchart=False, extra=()):
+        return [OSPREY, "run", "--vmm", self.vmm, "-c", self.cpus, "-m", self.memory,
+                *(["--accel", self.accel] if self.accel else []), "--initrd", initrd,
+                "--timeout", str(int(timeout)), *extra, "--",
+                *(["--bootchart"] if bootchart else []), *argv]
+
+    def osprey(self, initrd, argv, timeout, bootchart=False, extra=()):
         """`osprey run` itself, as a user runs it."""
-        cmd = [OSPREY, "run", "--vmm", self.vmm, "-c", self.cpus, "-m", self.memory,
-               *(["--accel", self.accel] if self.accel else []), "--initrd", initrd,
-               "--timeout", str(int(timeout)), "--",
-               *(["--bootchart"] if bootchart else []), *argv]
-        return run(cmd, timeout + 15)
+        return run(self.osprey_cmd(initrd, argv, timeout, bootchart, extra), timeout + 15)
 
     def osprey_icount(self, initrd, argv, timeout, plugin=None):
         """Osprey's QEMU command under -icount, its TSC rate set to 1 GHz so
@@ -87,9 +91,10 @@ class Guest:
         append = re.sub(r"--tsc-khz=\d+", f"--tsc-khz={ICOUNT_KHZ}", option(cmd, "-append"))
         return qemu_result(run(replace_option(with_icount(cmd, plugin), "-append", append), timeout))
 
-    def linux_cmd(self, vmlinux, initrd, init_argv, icount=False, plugin=None):
+    def linux_cmd(self, vmlinux, initrd, init_argv, icount=False, plugin=None, extra=()):
         accel = "tcg" if icount else self.accel
-        cmd = dry_run(self.vmm, self.cpus, self.memory, initrd, ["/osbench"], accel=accel)
+        cmd = dry_run(self.vmm, self.cpus, self.memory, initrd, ["/osbench"], accel=accel,
+                      extra=extra)
         khz = ICOUNT_KHZ if icount else host_tsc_khz(cmd)
         cmdline = linux_cmdline(khz, init_argv)
         cmd = replace_option(replace_option(cmd, "-kernel", str(vmlinux)), "-append", cmdline)
@@ -99,8 +104,9 @@ class Guest:
             cmd = replace_option(cmd, "-M", machine.replace("acpi=off", "acpi=on"))
         return with_icount(cmd, plugin) if icount else cmd
 
-    def linux(self, vmlinux, initrd, init_argv, timeout, icount=False, plugin=None):
-        return qemu_result(run(self.linux_cmd(vmlinux, initrd, init_argv, icount, plugin), timeout))
+    def linux(self, vmlinux, initrd, init_argv, timeout, icount=False, plugin=None, extra=()):
+        return qemu_result(run(self.linux_cmd(vmlinux, initrd, init_argv, icount, plugin, extra),
+                               timeout))
 
     def floor(self, timeout):
         """QEMU alone: the PVH fixture guest, which exits as soon as it starts."""
@@ -121,12 +127,17 @@ def linux_cmdline(tsc_khz, init_argv):
     return " ".join(words + ["--", "--init", *init_argv])
 
 
+def qemu_status(status):
+    """A raw QEMU exit status: isa-debug-exit gives (status << 1) | 1; turn it back."""
+    if status is not None and status & 1:
+        return status >> 1
+    if status is not None:
+        return 256 + status  # QEMU's own status (e.g. 0 after a guest reset)
+    return status
+
+
 def qemu_result(res):
-    """A raw QEMU run: isa-debug-exit gives (status << 1) | 1; turn it back."""
-    if res.status is not None and res.status & 1:
-        res.status >>= 1
-    elif res.status is not None:
-        res.status = 256 + res.status  # QEMU's own status (e.g. 0 after a guest reset)
+    res.status = qemu_status(res.status)
     return res
 
 

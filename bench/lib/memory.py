@@ -100,8 +100,8 @@ def memory_rows(ctx):
     else:
         rows.append(memory_row(ctx, "python3 -c pass", PYTHON, ctx.python_initrd(False),
                                ctx.python_initrd(True)))
-    rows.append(Row("memory", "smallest -m: Go HTTP server", "MiB",
-                    note="needs networking (issue 7)"))
+    import network  # it uses this module's bisection
+    rows.append(network.go_memory_row(ctx))
     return rows
 
 

@@ -98,16 +98,5 @@ def micro_rows(ctx, with_cpu=True, with_file=True):
         rows += rows_for(ctx, "micro-benchmarks", CPU_BENCHMARKS, results, failed)
     if with_file:
         rows += rows_for(ctx, "file", FILE_BENCHMARKS, results, failed)
-        rows += [Row("file", "ext4 on virtio-blk, sequential read", "MiB/s", "higher",
-                     note="needs virtio-blk (issue 6)"),
-                 Row("file", "ext4 on virtio-blk, random read 4 KiB", "MiB/s", "higher",
-                     note="needs virtio-blk (issue 6)")]
     return rows
 
-
-def network_rows(ctx):
-    del ctx
-    note = "needs networking (issue 7)"
-    return [Row("network", "HTTP requests/s, Go server (wrk)", "req/s", "higher", note=note),
-            Row("network", "HTTP latency p50 / p99, Go server", "ms", note=note),
-            Row("network", "HTTP requests/s, nginx (wrk)", "req/s", "higher", note=note)]

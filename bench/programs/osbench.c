@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define DEBUG_EXIT_PORT 0xf4
@@ -76,6 +77,11 @@ static void init_power_off(int status)
 {
     printf("OSB exit status=%d\n", status);
     fflush(stdout);
+    fflush(stderr);
+    /* the serial driver sends what was written by interrupt: let it finish
+     * before QEMU ends, or the last lines (often the telling ones) are lost */
+    tcdrain(STDOUT_FILENO);
+    tcdrain(STDERR_FILENO);
     if (ioperm(DEBUG_EXIT_PORT, 1, 1) == 0)
         outb((unsigned char)status, DEBUG_EXIT_PORT);
     perror("osbench: isa-debug-exit");
@@ -85,7 +91,8 @@ static void init_power_off(int status)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: osbench [--init] hello | tsc-khz | micro [OPTIONS] [NAME...] | "
+    fprintf(stderr, "usage: osbench [--init [INIT-OPTIONS]] hello | tsc-khz | "
+                    "micro [OPTIONS] [NAME...] | disk [OPTIONS] seq|random FILE | "
                     "spawn PROGRAM [ARGS...]\n");
     return 2;
 }
@@ -100,6 +107,8 @@ static int dispatch(int argc, char **argv)
         return cmd_tsc_khz();
     if (strcmp(argv[0], "micro") == 0)
         return micro_main(argc, argv);
+    if (strcmp(argv[0], "disk") == 0)
+        return disk_main(argc, argv);
     if (strcmp(argv[0], "spawn") == 0 && argc > 1)
         return cmd_spawn(argv + 1);
     return usage();
@@ -114,9 +123,15 @@ int main(int argc, char **argv)
     main_boot_ns = clock_ns(CLOCK_BOOTTIME);
     setvbuf(stdout, NULL, _IOLBF, 0);
     int as_init = argc > 1 && strcmp(argv[1], "--init") == 0;
-    if (as_init)
+    int skip = 1 + as_init, status = 125;
+    if (as_init) {
         init_mounts();
-    int status = dispatch(argc - 1 - as_init, argv + 1 + as_init);
+        int used = init_options(argc - skip, argv + skip);
+        if (used < 0)
+            init_power_off(status);
+        skip += used;
+    }
+    status = dispatch(argc - skip, argv + skip);
     fflush(stdout);
     if (as_init)
         init_power_off(status);

@@ -53,5 +53,8 @@ extern const struct micro micro_file[];
 extern const unsigned micro_file_count;
 
 int micro_main(int argc, char **argv);
+int disk_main(int argc, char **argv);
+/* the Linux /init's options before the command (initsetup.c) */
+int init_options(int argc, char **argv);
 
 #endif
