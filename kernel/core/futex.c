@@ -1,15 +1,19 @@
 /* futex(2): wait, wake, requeue, wake-op and bitsets. Waiters hang in hash
- * buckets by address; a bucket's mutex orders "check the word, then sleep"
+ * buckets by key: the address space and the address (private futexes, and
+ * any on a private mapping), or the physical address for shared futexes on
+ * MAP_SHARED mappings, which other processes map too. A bucket's mutex orders "check the word, then sleep"
  * against "change the word, then wake", so no wakeup is lost. Reading the
  * word may fault a page in, which is why buckets use mutexes, not spinlocks. */
 #include "core/futex.h"
 #include "arch/uaccess.h"
 #include "core/clock.h"
 #include "core/mutex.h"
+#include "core/proc.h"
 #include "core/thread.h"
 #include "core/waitq.h"
 #include "lib/errno.h"
 #include "lib/time.h"
+#include "mm/vm.h"
 
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
@@ -30,10 +34,16 @@
 #define FUTEX_CMD_MASK (~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME))
 
 #define FUTEX_BUCKETS 256
+#define FUTEX_SPACE_PHYS 1 /* key.space of a shared mapping's futex: key.addr is physical */
+
+struct futex_key {
+    uintptr_t space; /* the vm_space, or FUTEX_SPACE_PHYS */
+    uint64_t addr;
+};
 
 struct futex_waiter {
     struct list_node link;
-    uint64_t key;
+    struct futex_key key;
     uint32_t bitset;
     volatile bool woken;
     struct waitq wq;
@@ -47,7 +57,32 @@ struct futex_bucket {
 static struct futex_bucket buckets[FUTEX_BUCKETS];
 static bool buckets_ready;
 
-static struct futex_bucket *bucket_of(uint64_t key)
+static bool key_eq(struct futex_key a, struct futex_key b)
+{
+    return a.space == b.space && a.addr == b.addr;
+}
+
+/* The key of the futex at uaddr; shared: the op lacks FUTEX_PRIVATE_FLAG. */
+static int futex_key_of(uint64_t uaddr, bool shared, struct futex_key *k)
+{
+    if (uaddr & 3)
+        return -EINVAL;
+    struct proc *p = proc_current();
+    struct vm_space *vm = p ? p->vm : NULL;
+    k->space = (uintptr_t)vm;
+    k->addr = uaddr;
+    if (!shared || !vm)
+        return 0;
+    uint64_t phys;
+    int r = vm_shared_page_phys(vm, uaddr, &phys);
+    if (r > 0) {
+        k->space = FUTEX_SPACE_PHYS;
+        k->addr = phys;
+    }
+    return r < 0 ? r : 0;
+}
+
+static struct futex_bucket *bucket_of(struct futex_key key)
 {
     if (!__atomic_load_n(&buckets_ready, __ATOMIC_ACQUIRE)) {
         static struct mutex init_lock = MUTEX_INIT(init_lock);
@@ -61,7 +96,7 @@ static struct futex_bucket *bucket_of(uint64_t key)
         }
         mutex_unlock(&init_lock);
     }
-    uint64_t h = (key >> 2) * 0x9e3779b97f4a7c15ull;
+    uint64_t h = ((key.addr >> 2) ^ (key.space >> 4)) * 0x9e3779b97f4a7c15ull;
     return &buckets[h >> 56];
 }
 
@@ -73,14 +108,16 @@ static void waiter_wake(struct futex_waiter *w)
     waitq_wake_all(&w->wq);
 }
 
-static int futex_wait(uint64_t uaddr, uint32_t val, uint64_t deadline_ns, uint32_t bitset)
+static int futex_wait(uint64_t uaddr, bool shared, uint32_t val, uint64_t deadline_ns, uint32_t bitset)
 {
-    if (uaddr & 3)
-        return -EINVAL;
     if (!bitset)
         return -EINVAL;
-    struct futex_bucket *b = bucket_of(uaddr);
-    struct futex_waiter w = { .key = uaddr, .bitset = bitset };
+    struct futex_key key;
+    int err = futex_key_of(uaddr, shared, &key);
+    if (err)
+        return err;
+    struct futex_bucket *b = bucket_of(key);
+    struct futex_waiter w = { .key = key, .bitset = bitset };
     waitq_init(&w.wq);
     mutex_lock(&b->lock);
     uint32_t cur;
@@ -120,19 +157,22 @@ static int futex_wait(uint64_t uaddr, uint32_t val, uint64_t deadline_ns, uint32
     return r;
 }
 
-int futex_wake(uint64_t uaddr, int n, uint32_t bitset, bool from_kernel)
+int futex_wake(uint64_t uaddr, bool shared, int n, uint32_t bitset)
 {
-    (void)from_kernel;
     if (!bitset)
         return -EINVAL;
-    struct futex_bucket *b = bucket_of(uaddr);
+    struct futex_key key;
+    int e = futex_key_of(uaddr, shared, &key);
+    if (e)
+        return e;
+    struct futex_bucket *b = bucket_of(key);
     int woken = 0;
     mutex_lock(&b->lock);
     struct list_node *pos = b->waiters.next;
     while (pos != &b->waiters && woken < n) {
         struct futex_waiter *w = list_entry(pos, struct futex_waiter, link);
         pos = pos->next;
-        if (w->key == uaddr && (w->bitset & bitset)) {
+        if (key_eq(w->key, key) && (w->bitset & bitset)) {
             waiter_wake(w);
             woken++;
         }
@@ -162,14 +202,18 @@ static void unlock_two(struct futex_bucket *a, struct futex_bucket *b)
 }
 
 /* Wake nr_wake waiters on uaddr, then move up to nr_requeue others to uaddr2. */
-static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_requeue, bool cmp,
+static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, bool shared, int nr_wake, int nr_requeue, bool cmp,
                           uint32_t cmpval)
 {
-    if ((uaddr | uaddr2) & 3)
-        return -EINVAL;
     if (nr_wake < 0 || nr_requeue < 0)
         return -EINVAL;
-    struct futex_bucket *b1 = bucket_of(uaddr), *b2 = bucket_of(uaddr2);
+    struct futex_key k1, k2;
+    int e = futex_key_of(uaddr, shared, &k1);
+    if (!e)
+        e = futex_key_of(uaddr2, shared, &k2);
+    if (e)
+        return e;
+    struct futex_bucket *b1 = bucket_of(k1), *b2 = bucket_of(k2);
     lock_two(b1, b2);
     if (cmp) {
         uint32_t cur;
@@ -188,7 +232,7 @@ static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_r
     while (pos != &b1->waiters) {
         struct futex_waiter *w = list_entry(pos, struct futex_waiter, link);
         pos = pos->next;
-        if (w->key != uaddr)
+        if (!key_eq(w->key, k1))
             continue;
         if (woken < nr_wake) {
             waiter_wake(w);
@@ -196,7 +240,7 @@ static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_r
             done++;
         } else if (moved < nr_requeue) {
             list_remove(&w->link);
-            w->key = uaddr2;
+            w->key = k2;
             list_add_tail(&b2->waiters, &w->link);
             moved++;
             done++;
@@ -210,10 +254,15 @@ static long futex_requeue(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_r
 
 /* FUTEX_WAKE_OP: *uaddr2 = op(*uaddr2, oparg) atomically, wake on uaddr, and
  * if cmp(old, cmparg) also wake on uaddr2. */
-static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_wake2, uint32_t encoded)
+static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, bool shared, int nr_wake, int nr_wake2,
+                          uint32_t encoded)
 {
-    if ((uaddr | uaddr2) & 3)
-        return -EINVAL;
+    struct futex_key k1, k2;
+    int ke = futex_key_of(uaddr, shared, &k1);
+    if (!ke)
+        ke = futex_key_of(uaddr2, shared, &k2);
+    if (ke)
+        return ke;
     unsigned op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
     uint32_t oparg = (encoded >> 12) & 0xfff, cmparg = encoded & 0xfff;
     if (encoded & (8u << 28))
@@ -222,7 +271,7 @@ static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_w
         oparg |= 0xfffff000u; /* sign-extend the 12-bit argument */
     if (cmparg & 0x800)
         cmparg |= 0xfffff000u;
-    struct futex_bucket *b1 = bucket_of(uaddr), *b2 = bucket_of(uaddr2);
+    struct futex_bucket *b1 = bucket_of(k1), *b2 = bucket_of(k2);
     lock_two(b1, b2);
     uint32_t old, seen;
     int e = get_user_u32(&old, (const void __user *)uaddr2);
@@ -260,13 +309,13 @@ static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, int nr_wake, int nr_w
     long woken = 0;
     for (int pass = 0; pass < (hit ? 2 : 1); pass++) {
         struct futex_bucket *b = pass ? b2 : b1;
-        uint64_t key = pass ? uaddr2 : uaddr;
+        struct futex_key key = pass ? k2 : k1;
         int limit = pass ? nr_wake2 : nr_wake, n = 0;
         struct list_node *pos = b->waiters.next;
         while (pos != &b->waiters && n < limit) {
             struct futex_waiter *w = list_entry(pos, struct futex_waiter, link);
             pos = pos->next;
-            if (w->key == key) {
+            if (key_eq(w->key, key)) {
                 waiter_wake(w);
                 n++;
             }
@@ -307,6 +356,7 @@ long sys_futex(uint32_t __user *uaddr, int op, uint32_t val, const void __user *
 {
     int cmd = op & FUTEX_CMD_MASK;
     bool realtime = op & FUTEX_CLOCK_REALTIME;
+    bool shared = !(op & FUTEX_PRIVATE_FLAG);
     uint64_t deadline;
     int e;
     if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT_REQUEUE_PI &&
@@ -320,20 +370,19 @@ long sys_futex(uint32_t __user *uaddr, int op, uint32_t val, const void __user *
         e = futex_deadline(timeout, cmd == FUTEX_WAIT_BITSET, realtime, &deadline);
         if (e)
             return e;
-        return futex_wait((uint64_t)uaddr, val, deadline, val3);
+        return futex_wait((uint64_t)uaddr, shared, val, deadline, val3);
     case FUTEX_WAKE:
         val3 = FUTEX_BITSET_ANY;
         /* fall through */
     case FUTEX_WAKE_BITSET:
-        if ((uint64_t)uaddr & 3)
-            return -EINVAL;
-        return futex_wake((uint64_t)uaddr, (int)MIN(val, (uint32_t)INT32_MAX), val3, false);
+        return futex_wake((uint64_t)uaddr, shared, (int)MIN(val, (uint32_t)INT32_MAX), val3);
     case FUTEX_REQUEUE:
-        return futex_requeue((uint64_t)uaddr, (uint64_t)uaddr2, (int)val, (int)(uint64_t)timeout, false, 0);
+        return futex_requeue((uint64_t)uaddr, (uint64_t)uaddr2, shared, (int)val, (int)(uint64_t)timeout, false, 0);
     case FUTEX_CMP_REQUEUE:
-        return futex_requeue((uint64_t)uaddr, (uint64_t)uaddr2, (int)val, (int)(uint64_t)timeout, true, val3);
+        return futex_requeue((uint64_t)uaddr, (uint64_t)uaddr2, shared, (int)val, (int)(uint64_t)timeout, true,
+                             val3);
     case FUTEX_WAKE_OP:
-        return futex_wake_op((uint64_t)uaddr, (uint64_t)uaddr2, (int)val, (int)(uint64_t)timeout, val3);
+        return futex_wake_op((uint64_t)uaddr, (uint64_t)uaddr2, shared, (int)val, (int)(uint64_t)timeout, val3);
     default:
         return -ENOSYS; /* priority-inheritance futexes: glibc falls back when absent */
     }

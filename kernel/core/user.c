@@ -173,7 +173,7 @@ void user_thread_exit(int status)
         /* what pthread_join waits for: the tid word zeroed, then a futex wake */
         uint32_t __user *word = (uint32_t __user *)t->clear_child_tid;
         if (put_user_u32(word, 0) == 0)
-            futex_wake((uint64_t)word, 1, FUTEX_BITSET_ANY, true);
+            futex_wake((uint64_t)word, true, 1, FUTEX_BITSET_ANY); /* shared, as Linux's exit */
     }
     /* off the list under the sighand lock too: senders look threads up under it */
     irqflags_t fl = spin_lock(&p->sighand->lock);

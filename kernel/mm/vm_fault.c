@@ -431,3 +431,30 @@ long vm_access(struct vm_space *vm, uintptr_t addr, void *buf, size_t len, bool 
     mutex_unlock(&vm->lock);
     return (long)done;
 }
+
+int vm_shared_page_phys(struct vm_space *vm, uintptr_t addr, uint64_t *phys)
+{
+    if (addr >= USER_TOP)
+        return -EFAULT;
+    mutex_lock(&vm->lock);
+    const struct vma *v = vma_find(&vm->vmas, addr);
+    int r = 0;
+    if (v && (v->flags & VMA_SHARED)) {
+        /* a written page: a read could map the zero page, shared by everyone */
+        unsigned flags = v->prot & PROT_WRITE ? VM_FAULT_WRITE : 0;
+        struct paging_leaf leaf;
+        bool ok = paging_user_lookup(&vm->pt, addr, &leaf) && vm_leaf_satisfies(&leaf, flags);
+        if (!ok && (r = vm_fault_pre(vm, addr, flags, NULL)) == 0)
+            ok = paging_user_lookup(&vm->pt, addr, &leaf) && vm_leaf_satisfies(&leaf, flags);
+        if (ok) {
+            *phys = leaf.phys + (addr - leaf.va);
+            r = 1;
+        } else if (!r) {
+            r = -EFAULT;
+        }
+    } else if (!v) {
+        r = -EFAULT;
+    }
+    mutex_unlock(&vm->lock);
+    return r;
+}

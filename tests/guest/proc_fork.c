@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -257,6 +258,69 @@ static void check_groups(void)
     CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "setsid makes a new session");
 }
 
+static long futex_op(_Atomic int *w, int op, int val)
+{
+    return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
+}
+
+static _Atomic int private_word;
+
+static void *private_waiter(void *arg)
+{
+    (void)arg;
+    while (atomic_load(&private_word) == 0)
+        futex_op(&private_word, 128 /* FUTEX_WAIT_PRIVATE */, 0);
+    return NULL;
+}
+
+/* Futexes are per process unless the memory is shared: a child's wake at
+ * the parent's address reaches no parent thread; a shared mapping's futex
+ * is found from another process even at another address. */
+static void check_futexes_between_processes(void)
+{
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, private_waiter, NULL) == 0, "a thread waits on a private futex");
+    usleep(50000);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit((int)futex_op(&private_word, 129 /* FUTEX_WAKE_PRIVATE */, 1));
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "the child's wake at the same address woke none of the parent's waiters (%d)", WEXITSTATUS(st));
+    atomic_store(&private_word, 1);
+    long woke = futex_op(&private_word, 129, 1);
+    CHECK(pthread_join(t, NULL) == 0 && woke == 1, "the parent's own wake finds its waiter (%ld)", woke);
+
+    int fd = open("/tmp/futex-shared", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && ftruncate(fd, 4096) == 0, "a file to share");
+    _Atomic int *mine = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(mine != MAP_FAILED, "mapped shared");
+    pid = fork();
+    if (pid == 0) {
+        void *pad = mmap(NULL, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        _Atomic int *theirs = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (pad == MAP_FAILED || theirs == MAP_FAILED || theirs == mine)
+            _exit(2);
+        while (atomic_load(theirs) == 0)
+            futex_op(theirs, 0 /* FUTEX_WAIT, shared */, 0);
+        _exit(0);
+    }
+    long found = 0;
+    for (int i = 0; i < 5000 && found == 0; i++) { /* until the child waits */
+        found = futex_op(mine, 1 /* FUTEX_WAKE, shared */, 1);
+        if (!found)
+            usleep(1000);
+    }
+    atomic_store(mine, 1);
+    futex_op(mine, 1, 1);
+    CHECK(found == 1 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "a shared futex is woken from another process mapping it elsewhere (%ld, %d)", found,
+          WEXITSTATUS(st));
+    munmap((void *)mine, 4096);
+    close(fd);
+    unlink("/tmp/futex-shared");
+}
+
 /* The first number after the label in /proc/PID/status, or -1. */
 static long status_field(const char *path, const char *label)
 {
@@ -332,5 +396,6 @@ int main(int argc, char **argv)
     check_threads_and_processes();
     check_groups();
     check_proc_entries();
+    check_futexes_between_processes();
     return check_exit();
 }

@@ -7,6 +7,7 @@
 
 #define FUTEX_BITSET_ANY 0xffffffffu
 
-/* Wake up to `n` waiters on the word at `uaddr` whose bitset matches;
- * returns how many were woken. */
-int futex_wake(uint64_t uaddr, int n, uint32_t bitset, bool from_kernel);
+/* Wake up to `n` waiters on the word at `uaddr` (in the current process;
+ * shared: as a futex op without FUTEX_PRIVATE_FLAG) whose bitset matches;
+ * returns how many were woken, or an error. */
+int futex_wake(uint64_t uaddr, bool shared, int n, uint32_t bitset);

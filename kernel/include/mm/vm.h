@@ -146,6 +146,13 @@ int vm_fault(struct vm_space *vm, uintptr_t addr, unsigned flags);
  * -EFAULT or -ENOMEM. buf is kernel memory; thread context. */
 long vm_access(struct vm_space *vm, uintptr_t addr, void *buf, size_t len, bool write);
 
+/* Where a futex on a MAP_SHARED mapping lives, so that every process
+ * mapping the page finds the same waiters: 1 with *phys set (the page is
+ * faulted in, written if the mapping allows it, so it is not the zero page),
+ * 0 for a private mapping (keyed by space and address instead), -EFAULT when
+ * nothing is mapped. Thread context; takes vm->lock. */
+int vm_shared_page_phys(struct vm_space *vm, uintptr_t addr, uint64_t *phys);
+
 /* ---- /proc ---- */
 
 /* /proc/self/maps in Linux's exact format. Writes at most size-1 bytes plus a
