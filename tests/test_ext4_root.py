@@ -267,3 +267,26 @@ def test_a_too_small_disk_size_is_refused(tmp_path):
                    "--from-host", BUSYBOX, timeout=60)
     assert p.returncode == 125 and "--disk-size 1M is too small" in p.stderr, p
     assert not (tmp_path / "x.img").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to drop to nobody")
+def test_files_are_root_s_when_built_by_another_user():
+    """mkfs.ext4 -d copies the owners of the files it is given: built as
+    nobody, osprey runs it in a user namespace where nobody is root."""
+    import tempfile
+    d = pathlib.Path(tempfile.mkdtemp(prefix="osprey-nobody-"))
+    try:
+        d.chmod(0o777)
+        p = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", f"TMPDIR={d}", OSPREY,
+                 "build", "-q", "-o", d / "bb.img", "--format", "ext4", "--kernel", BUILD / "kernel.elf",
+                 "--from-host", BUSYBOX, "--", BUSYBOX, "true"], 60)
+        if "no user namespace here" in p.stderr:
+            pytest.skip("user namespaces are disabled on this host")
+        assert p.returncode == 0, p
+        assert sorted(x.name for x in d.iterdir()) == ["bb.img"], "the work directory is removed"
+        off = re.search(r"offset (\d+)", osprey_cmd("inspect", d / "bb.img").stdout).group(1)
+        stat = subprocess.run([DEBUGFS, "-R", "stat /bin/busybox", f"{d / 'bb.img'}?offset={off}"],
+                              capture_output=True, text=True).stdout
+        assert re.search(r"User:\s+0\s+Group:\s+0", stat), stat
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

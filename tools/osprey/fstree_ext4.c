@@ -199,8 +199,13 @@ static void become_root_in_userns(void)
 {
     uid_t uid = getuid();
     gid_t gid = getgid();
-    if (uid == 0 || unshare(CLONE_NEWUSER) != 0)
+    if (uid == 0)
         return;
+    if (unshare(CLONE_NEWUSER) != 0) {
+        warn("warning: no user namespace here (%s): the image's files are owned by uid %u, not root",
+             strerror(errno), (unsigned)uid);
+        return;
+    }
     char map[64];
     int fd = open("/proc/self/setgroups", O_WRONLY);
     if (fd >= 0) {
