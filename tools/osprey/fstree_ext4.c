@@ -42,17 +42,21 @@ uint64_t fstree_parse_disk_size(const char *s)
     return v * mult;
 }
 
-static char *find_mkfs(void)
+/* An e2fsprogs program: in PATH, or where Debian puts it (root's PATH only). */
+static char *find_e2fs_tool(const char *name)
 {
-    char *p = path_search("mkfs.ext4");
+    char *p = path_search(name);
     if (p)
         return p;
-    static const char *const dirs[] = { "/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4", "/usr/local/sbin/mkfs.ext4" };
-    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-        if (access(dirs[i], X_OK) == 0)
-            return xstrdup(dirs[i]);
-    die("--format ext4 needs mkfs.ext4, which is not in PATH, /sbin or /usr/sbin "
-        "(install e2fsprogs: apt-get install e2fsprogs)");
+    static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/local/sbin" };
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *cand = xasprintf("%s/%s", dirs[i], name);
+        if (access(cand, X_OK) == 0)
+            return cand;
+        free(cand);
+    }
+    die("--format ext4 needs %s, which is not in PATH, /sbin or /usr/sbin "
+        "(install e2fsprogs: apt-get install e2fsprogs)", name);
 }
 
 static void copy_host_file(const char *host, const char *out, uint64_t size)
@@ -226,38 +230,142 @@ static void become_root_in_userns(void)
     }
 }
 
-static void run_mkfs(const char *mkfs, const char *dir, const char *img, uint64_t inodes)
+/* What makes the same inputs give the same bytes: mkfs.ext4 otherwise
+ * picks random UUIDs and hash seed and stamps the current time. Both come
+ * from a digest of the tree; the time is $SOURCE_DATE_EPOCH, else the
+ * newest file's (e2fsprogs takes 0 as "not set"). */
+struct mkfs_identity {
+    char uuid[37], hash_seed[37];
+    int64_t time;
+};
+
+static void format_uuid(char out[37], uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 {
-    char inodes_s[32];
-    snprintf(inodes_s, sizeof(inodes_s), "%llu", (unsigned long long)inodes);
-    char *argv[] = { (char *)mkfs, "-q", "-F", "-b", "4096", "-I", "256", "-N", inodes_s,
-                     "-O", EXT4_FEATURES, "-E", "root_owner=0:0", "-L", "osprey-root", "-d", (char *)dir,
-                     (char *)img, NULL };
+    b = (b & 0xffff0fff) | 0x4000;          /* version 4 ... */
+    c = (c & 0x3fffffff) | 0x80000000;      /* ... RFC 4122 variant: a valid random-looking UUID */
+    snprintf(out, 37, "%08x-%04x-%04x-%04x-%04x%08x", a, b >> 16, b & 0xffff, c >> 16, c & 0xffff, d);
+}
+
+static void tree_identity(const struct fstree *t, struct mkfs_identity *id)
+{
+    size_t n;
+    struct fs_node **v = fstree_sorted(t, &n);
+    uint32_t h[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    int64_t newest = 0;
+    for (size_t i = 0; i < n; i++) {
+        char attrs[96];
+        int len = snprintf(attrs, sizeof(attrs), "|%d|%o|%lld|%llu|", (int)v[i]->kind, (unsigned)v[i]->perm,
+                           (long long)v[i]->mtime, (unsigned long long)v[i]->size);
+        for (int k = 0; k < 8; k++) {
+            h[k] = crc32_update(h[k] * 2654435761u, v[i]->path, strlen(v[i]->path));
+            h[k] = crc32_update(h[k], attrs, (size_t)len);
+            if (v[i]->kind == FS_LINK || (v[i]->kind == FS_FILE && !v[i]->host))
+                h[k] = crc32_update(h[k], v[i]->data, v[i]->kind == FS_LINK ? strlen(v[i]->data) : v[i]->size);
+        }
+        if (v[i]->mtime > newest)
+            newest = v[i]->mtime;
+    }
+    free(v);
+    format_uuid(id->uuid, h[0], h[1], h[2], h[3]);
+    format_uuid(id->hash_seed, h[4], h[5], h[6], h[7]);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    id->time = sde && *sde ? fstree_default_mtime() : newest;
+    if (id->time <= 0)
+        id->time = 1;
+}
+
+static char *read_small_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = xmalloc(65536);
+    *n = fread(buf, 1, 65536, f);
+    fclose(f);
+    return buf;
+}
+
+/* Run an e2fsprogs tool; err_log: where its stderr goes (shown when it
+ * fails), NULL for osprey's own. */
+static void run_tool(char **argv, const char *fake_time, bool as_root, const char *err_log)
+{
     pid_t pid = fork();
     if (pid < 0)
         die("fork: %s", strerror(errno));
     if (pid == 0) {
-        become_root_in_userns();
+        if (as_root)
+            become_root_in_userns();
+        setenv("E2FSPROGS_FAKE_TIME", fake_time, 1);
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0)
-            dup2(null, STDOUT_FILENO); /* -q still prints the version banner on some e2fsprogs */
-        execv(mkfs, argv);
-        fprintf(stderr, "osprey: cannot run %s: %s\n", mkfs, strerror(errno));
+            dup2(null, STDOUT_FILENO); /* banners and debugfs's echo of its commands */
+        int log = err_log ? open(err_log, O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+        if (log >= 0)
+            dup2(log, STDERR_FILENO); /* debugfs's banner is on stderr */
+        execv(argv[0], argv);
+        fprintf(stderr, "osprey: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             die("waitpid: %s", strerror(errno));
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("%s -d failed (status %d; its message is above)", mkfs, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        size_t n;
+        char *msg = err_log ? read_small_file(err_log, &n) : NULL;
+        if (msg)
+            fwrite(msg, 1, n, stderr);
+        die("%s failed (status %d; its message is above)", argv[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+}
+
+/* mkfs -d copies each file's ctime, which is when we wrote it: debugfs
+ * sets it to the mtime (what a cpio root has). Names debugfs cannot quote
+ * keep theirs; the image is then not byte-for-byte reproducible. */
+static void fix_ctimes(const struct fstree *t, const char *work, const char *img, const char *fake_time)
+{
+    char *script = xasprintf("%s/ctimes", work);
+    FILE *f = fopen(script, "w");
+    if (!f)
+        die("cannot create %s: %s", script, strerror(errno));
+    size_t n;
+    struct fs_node **v = fstree_sorted(t, &n);
+    for (size_t i = 0; i < n; i++)
+        if (!strpbrk(v[i]->path, "\"\\\n"))
+            fprintf(f, "sif \"%s\" ctime 0x%llx\n", v[i]->path,
+                    (unsigned long long)(v[i]->mtime > 0 ? (uint32_t)v[i]->mtime : 0));
+    free(v);
+    if (fclose(f) != 0)
+        die("cannot write %s: %s", script, strerror(errno));
+    char *debugfs = find_e2fs_tool("debugfs");
+    char *argv[] = { debugfs, "-w", "-f", script, (char *)img, NULL };
+    char *log = xasprintf("%s/debugfs.log", work);
+    run_tool(argv, fake_time, false, log);
+    unlink(log);
+    free(log);
+    unlink(script);
+    free(script);
+    free(debugfs);
+}
+
+static void run_mkfs(const char *mkfs, const char *dir, const char *img, uint64_t inodes,
+                     const struct mkfs_identity *id, char *fake_time)
+{
+    char inodes_s[32], ext_opts[128];
+    snprintf(inodes_s, sizeof(inodes_s), "%llu", (unsigned long long)inodes);
+    snprintf(ext_opts, sizeof(ext_opts), "root_owner=0:0,hash_seed=%s", id->hash_seed);
+    char *argv[] = { (char *)mkfs, "-q", "-F", "-b", "4096", "-I", "256", "-N", inodes_s,
+                     "-O", EXT4_FEATURES, "-E", ext_opts, "-U", (char *)id->uuid, "-L", "osprey-root",
+                     "-d", (char *)dir, (char *)img, NULL };
+    snprintf(fake_time, 32, "%lld", (long long)id->time);
+    run_tool(argv, fake_time, true, NULL);
 }
 
 char *fstree_write_ext4(const struct fstree *t, uint64_t disk_size, uint64_t *size_out)
 {
-    char *mkfs = find_mkfs();
+    char *mkfs = find_e2fs_tool("mkfs.ext4");
     const char *tmp = getenv("TMPDIR");
-    char *work = xasprintf("%s/osprey-ext4-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char *work = xasprintf("%s/osprey-mkfs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(work))
         die("cannot create a directory in %s: %s (set TMPDIR)", tmp && *tmp ? tmp : "/tmp", strerror(errno));
     work_dir = work;
@@ -278,7 +386,11 @@ char *fstree_write_ext4(const struct fstree *t, uint64_t disk_size, uint64_t *si
     int fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 || ftruncate(fd, (off_t)size) != 0 || close(fd) != 0)
         die("cannot create %s: %s", img, strerror(errno));
-    run_mkfs(mkfs, dir, img, count + count / 2 + 4096);
+    struct mkfs_identity id;
+    tree_identity(t, &id);
+    char fake_time[32];
+    run_mkfs(mkfs, dir, img, count + count / 2 + 4096, &id, fake_time);
+    fix_ctimes(t, work, img, fake_time);
     remove_tree(dir);
     free(dir);
     free(mkfs);
