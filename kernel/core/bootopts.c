@@ -7,7 +7,7 @@
 
 struct boot_options boot_options;
 
-enum bootopt_kind { OPT_FLAG, OPT_STRING, OPT_U64, OPT_ENV };
+enum bootopt_kind { OPT_FLAG, OPT_STRING, OPT_U64, OPT_ENV, OPT_ROOTFS, OPT_MOUNT };
 
 struct bootopt_def {
     const char *name;
@@ -37,6 +37,10 @@ static const struct bootopt_def bootopt_defs[] = {
     { "defaultgw", OPT_STRING, OPT(defaultgw), NULL, "default gateway, with --ip" },
     { "nameserver", OPT_STRING, OPT(nameserver), NULL, "DNS server(s) for /etc/resolv.conf, ADDR[,ADDR...]" },
     { "hostname", OPT_STRING, OPT(hostname), NULL, "host name (default: from DHCP, else osprey)" },
+    { "rootfs", OPT_ROOTFS, OPT(rootfs), NULL,
+      "root file system: initrd (default), or an ext2/3/4 disk, e.g. /dev/vblk0" },
+    { "mount-fs", OPT_MOUNT, OPT(mount_fs), NULL,
+      "mount TYPE,DEVICE,DIR[,OPTIONS] at boot, e.g. ext4,/dev/vblk1,/data (repeatable)" },
     { "help", OPT_FLAG, OPT(help), NULL, "list boot options and exit" },
 };
 
@@ -90,6 +94,23 @@ static bool choice_ok(const char *choices, const char *value)
     return false;
 }
 
+/* --rootfs: the initrd, a file system type (its first disk), or /dev/NAME.
+ * Only the form is checked here; whether the disk exists is known later. */
+static bool rootfs_ok(const char *v)
+{
+    if (choice_ok("initrd|ramfs|ext4|ext3|ext2", v))
+        return true;
+    return str_starts_with(v, "/dev/") && v[5] && !strchr(v + 5, '/');
+}
+
+/* --mount-fs=TYPE,DEVICE,DIR[,OPTIONS]: three non-empty fields, DIR absolute. */
+static bool mount_spec_ok(const char *v)
+{
+    const char *dev = strchr(v, ',');
+    const char *dir = dev ? strchr(dev + 1, ',') : NULL;
+    return dev && dir && dev > v && dir > dev + 1 && dir[1] == '/';
+}
+
 static int apply_option(struct boot_options *o, char *word, char *err, size_t errlen)
 {
     char *name = word + 2, *value = strchr(name, '=');
@@ -122,6 +143,24 @@ static int apply_option(struct boot_options *o, char *word, char *err, size_t er
                 return -E2BIG;
             }
             o->env[o->envc++] = value;
+            return 0;
+        }
+        if (d->kind == OPT_ROOTFS && !rootfs_ok(value)) {
+            snprintf(err, errlen, "boot option --rootfs: \"%s\" is not initrd, ext4 or a disk such as /dev/vblk0",
+                     value);
+            return -EINVAL;
+        }
+        if (d->kind == OPT_MOUNT) {
+            if (!mount_spec_ok(value)) {
+                snprintf(err, errlen, "boot option --mount-fs: \"%s\" is not TYPE,DEVICE,DIR[,OPTIONS] with an "
+                         "absolute DIR (e.g. ext4,/dev/vblk1,/data)", value);
+                return -EINVAL;
+            }
+            if (o->mount_count == BOOTOPTS_MAX_MOUNTS) {
+                snprintf(err, errlen, "more than %d --mount-fs options", BOOTOPTS_MAX_MOUNTS);
+                return -E2BIG;
+            }
+            o->mount_fs[o->mount_count++] = value;
             return 0;
         }
         if (d->kind == OPT_U64) {
@@ -192,7 +231,8 @@ void bootopts_print_help(void (*print)(const char *line))
         const struct bootopt_def *d = &bootopt_defs[i];
         char name[40];
         snprintf(name, sizeof(name), "--%s%s", d->name,
-                 d->kind == OPT_FLAG ? "" : d->kind == OPT_U64 ? "=N" : d->kind == OPT_ENV ? "=NAME=VALUE" : "=VALUE");
+                 d->kind == OPT_FLAG ? "" : d->kind == OPT_U64 ? "=N" : d->kind == OPT_ENV ? "=NAME=VALUE"
+                 : d->kind == OPT_ROOTFS ? "=DEVICE" : d->kind == OPT_MOUNT ? "=TYPE,DEV,DIR" : "=VALUE");
         snprintf(line, sizeof(line), "  %-22s %s\n", name, d->help);
         print(line);
     }

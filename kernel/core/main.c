@@ -138,7 +138,7 @@ static void init_main(void *unused)
     drivers_init();
     int e = vfs_init();
     if (e)
-        system_fail("cannot set up the root filesystem: %s", errno_name(e));
+        system_fail("cannot set up the file systems: %s", errno_name(e));
     bootchart_mark("init");
     if (boot_options.bootchart)
         bootchart_print();

@@ -110,7 +110,7 @@ static void count_line(const char *line)
 UNIT_TEST(bootopts_help_lists_every_option)
 {
     bootopts_print_help(count_line);
-    CHECK_EQ(help_lines, 17);
+    CHECK_EQ(help_lines, 19);
 }
 
 UNIT_TEST(bootopts_env_cwd_strace)
@@ -144,4 +144,36 @@ UNIT_TEST(bootopts_network)
     CHECK(o.ip == NULL && o.defaultgw == NULL && o.nameserver == NULL && o.hostname == NULL);
     CHECK_EQ(parse("--ip /srv"), -EINVAL);
     CHECK(strstr(err, "needs a value") != NULL);
+}
+
+UNIT_TEST(bootopts_rootfs_and_mount_fs)
+{
+    CHECK_EQ(parse("/p"), 0);
+    CHECK(o.rootfs == NULL && o.mount_count == 0);
+    CHECK_EQ(parse("--rootfs=/dev/vblk0 --mount-fs=ext4,/dev/vblk1,/data --mount-fs=ext2,/dev/vblk2,/m/x,ro /p"), 0);
+    CHECK_STR(o.rootfs, "/dev/vblk0");
+    CHECK_EQ(o.mount_count, 2);
+    CHECK_STR(o.mount_fs[0], "ext4,/dev/vblk1,/data");
+    CHECK_STR(o.mount_fs[1], "ext2,/dev/vblk2,/m/x,ro");
+    CHECK_EQ(o.argc, 1);
+    CHECK_EQ(parse("--rootfs=initrd /p"), 0);
+    CHECK_EQ(parse("--rootfs=ext4 /p"), 0);
+    static const char *const bad_root[] = { "--rootfs=/dev/", "--rootfs=vblk0", "--rootfs=/dev/a/b", "--rootfs=zfs" };
+    for (size_t i = 0; i < sizeof(bad_root) / sizeof(bad_root[0]); i++) {
+        CHECK_EQ(parse(bad_root[i]), -EINVAL);
+        CHECK(strstr(err, "boot option --rootfs:") != NULL);
+    }
+    CHECK_EQ(parse("--rootfs /p"), -EINVAL);
+    CHECK(strstr(err, "needs a value") != NULL);
+    static const char *const bad_mount[] = { "--mount-fs=ext4", "--mount-fs=ext4,/dev/vblk1",
+                                             "--mount-fs=ext4,/dev/vblk1,data", "--mount-fs=,/dev/vblk1,/d",
+                                             "--mount-fs=ext4,,/d" };
+    for (size_t i = 0; i < sizeof(bad_mount) / sizeof(bad_mount[0]); i++) {
+        CHECK_EQ(parse(bad_mount[i]), -EINVAL);
+        CHECK(strstr(err, "TYPE,DEVICE,DIR") != NULL);
+    }
+    char many[2048] = "";
+    for (int i = 0; i <= BOOTOPTS_MAX_MOUNTS; i++)
+        strcat(many, "--mount-fs=ext4,/dev/vblk1,/d ");
+    CHECK_EQ(parse(many), -E2BIG);
 }

@@ -28,6 +28,7 @@ struct build_config {
     struct build_input *inputs;
     size_t ninputs;
     struct image_config ic;
+    uint64_t disk_size;   /* --disk-size (ext4), 0: automatic */
     bool quiet;
     char **argv;
     int argc;
@@ -55,7 +56,10 @@ void build_usage(void)
            "  -m, --memory SIZE         default guest memory (e.g. 512M)\n"
            "  -c, --cpus N              default virtual CPUs\n"
            "  --kernel FILE             kernel to include (default: kernel.elf next to osprey)\n"
-           "  --format initrd           root filesystem format (initrd: cpio newc, the default)\n"
+           "  --format initrd|ext4      root filesystem format: initrd (cpio newc in RAM, the\n"
+           "                            default) or ext4 (a disk made with mkfs.ext4 -d, booted\n"
+           "                            as /dev/vblk0; writes are discarded when the VM stops)\n"
+           "  --disk-size SIZE          size of the ext4 disk (default: the files + 50%% + 96M)\n"
            "  -q, --quiet               no summary line\n"
            "  -h, --help                this help\n"
            "\n"
@@ -64,7 +68,7 @@ void build_usage(void)
            "/root are added when the inputs do not provide them. See docs/osprey.md.\n");
 }
 
-enum { OPT_FROM_HOST = 256, OPT_DIR, OPT_MANIFEST, OPT_FILE, OPT_CWD, OPT_KERNEL, OPT_FORMAT };
+enum { OPT_FROM_HOST = 256, OPT_DIR, OPT_MANIFEST, OPT_FILE, OPT_CWD, OPT_KERNEL, OPT_FORMAT, OPT_DISK_SIZE };
 
 static const struct option build_options[] = {
     { "output", required_argument, NULL, 'o' },
@@ -78,6 +82,7 @@ static const struct option build_options[] = {
     { "cpus", required_argument, NULL, 'c' },
     { "kernel", required_argument, NULL, OPT_KERNEL },
     { "format", required_argument, NULL, OPT_FORMAT },
+    { "disk-size", required_argument, NULL, OPT_DISK_SIZE },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -105,17 +110,18 @@ static void parse_one(struct build_config *b, int opt, const char *arg)
     case 'c': b->ic.cpus = parse_uint(arg, "--cpus", 1, 64); break;
     case OPT_KERNEL: b->kernel = arg; break;
     case OPT_FORMAT:
-        if (!strcmp(arg, "ext4"))
-            die("--format ext4 is not supported yet (it arrives with the block device driver); use initrd");
-        if (strcmp(arg, "initrd") != 0)
-            die("unknown --format \"%s\" (use initrd)", arg);
+        if (strcmp(arg, "initrd") != 0 && strcmp(arg, "ext4") != 0)
+            die("unknown --format \"%s\" (use initrd or ext4)", arg);
         b->format = arg;
         break;
+    case OPT_DISK_SIZE: b->disk_size = fstree_parse_disk_size(arg); break;
     case 'q': b->quiet = true; break;
     case 'h': build_usage(); exit(0);
     default: break;
     }
 }
+
+static bool is_ext4(const struct build_config *b);
 
 static void parse_build_args(struct build_config *b, int argc, char **argv)
 {
@@ -137,6 +143,13 @@ static void parse_build_args(struct build_config *b, int argc, char **argv)
         die("osprey build needs -o IMAGE (the image file to write)");
     if (!b->ninputs)
         die("nothing to put in the image: give --from-host, --dir, --manifest or --file");
+    if (b->disk_size && !is_ext4(b))
+        die("--disk-size is for --format ext4 (an initrd is as large as its files)");
+}
+
+static bool is_ext4(const struct build_config *b)
+{
+    return b->format && !strcmp(b->format, "ext4");
 }
 
 /* "HOST[=GUEST]": GUEST defaults to dflt (or the host path, made absolute). */
@@ -358,6 +371,26 @@ static bool is_elf_file(const char *path)
     return ok;
 }
 
+/* The root section: the cpio archive, or the ext4 disk mkfs.ext4 made
+ * (copied with its holes; the image is then version 2, docs/image-format.md). */
+static void write_root(const struct build_config *b, const struct fstree *t, struct image_writer *iw)
+{
+    if (!is_ext4(b)) {
+        image_writer_section_begin(iw, IMAGE_INITRD);
+        fstree_write_cpio(t, &iw->w);
+        image_writer_section_end(iw);
+        return;
+    }
+    uint64_t size;
+    char *disk = fstree_write_ext4(t, b->disk_size, &size);
+    iw->version = IMAGE_VERSION_EXT4;
+    image_writer_section_begin(iw, IMAGE_EXT4);
+    wbuf_copy_file_sparse(&iw->w, disk, size);
+    image_writer_section_end(iw);
+    fstree_ext4_cleanup();
+    free(disk);
+}
+
 static void write_image(const struct build_config *b, const char *kernel, const struct fstree *t,
                         uint64_t *initrd_size)
 {
@@ -369,9 +402,7 @@ static void write_image(const struct build_config *b, const char *kernel, const 
     image_writer_section_begin(&iw, IMAGE_KERNEL);
     wbuf_copy_file(&iw.w, kernel, (uint64_t)st.st_size);
     image_writer_section_end(&iw);
-    image_writer_section_begin(&iw, IMAGE_INITRD);
-    fstree_write_cpio(t, &iw.w);
-    image_writer_section_end(&iw);
+    write_root(b, t, &iw);
     *initrd_size = iw.sec[1].size;
     image_writer_section_begin(&iw, IMAGE_CONFIG);
     char *cfg;
@@ -391,8 +422,8 @@ static void print_summary(const struct build_config *b, const struct fstree *t, 
         files += v[i]->kind == FS_FILE;
     free(v);
     char *cmd = shell_join(b->ic.argv.v);
-    fprintf(stderr, "osprey: wrote %s: %zu files, %.1f MiB root filesystem; command: %s\n", b->output, files,
-            (double)initrd_size / (1 << 20), cmd);
+    fprintf(stderr, "osprey: wrote %s: %zu files, %.1f MiB root filesystem (%s); command: %s\n", b->output,
+            files, (double)initrd_size / (1 << 20), is_ext4(b) ? "ext4 disk" : "initrd", cmd);
     free(cmd);
 }
 

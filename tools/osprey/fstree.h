@@ -48,6 +48,13 @@ void fstree_write_cpio(const struct fstree *t, struct wbuf *w);
 /* mtime for generated files: $SOURCE_DATE_EPOCH, else 0. */
 int64_t fstree_default_mtime(void);
 
+/* fstree_ext4.c: the tree as an ext4 image made by mkfs.ext4 -d, in a
+ * temporary directory that fstree_ext4_cleanup (or exit) removes; disk_size
+ * 0 means the files plus headroom. Returns its path; *size its bytes. */
+char *fstree_write_ext4(const struct fstree *t, uint64_t disk_size, uint64_t *size);
+void fstree_ext4_cleanup(void);
+uint64_t fstree_parse_disk_size(const char *s);
+
 char *path_normalize(const char *p);
 char *path_join(const char *dir, const char *rest);
 char *read_link(const char *host);

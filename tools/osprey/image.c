@@ -70,6 +70,7 @@ void image_writer_begin(struct image_writer *iw, const char *path, unsigned nsec
         atexit(remove_unfinished);
     registered = true;
     unfinished = iw->tmp_path;
+    iw->version = IMAGE_VERSION;
     wbuf_init(&iw->w, iw->fd, path);
     /* the header is written last; its space comes first */
     uint64_t first = IMAGE_FIXED_HEADER + (uint64_t)nsections * IMAGE_SECTION_ENTRY;
@@ -97,7 +98,7 @@ static void encode_header(const struct image_writer *iw, uint8_t *h, size_t hsiz
 {
     memset(h, 0, hsize);
     memcpy(h, IMAGE_MAGIC, 8);
-    put_le32(h + 8, IMAGE_VERSION);
+    put_le32(h + 8, iw->version);
     put_le32(h + 12, (uint32_t)hsize);
     put_le32(h + 16, iw->nsec);
     put_le64(h + 24, total);
@@ -119,7 +120,8 @@ void image_writer_finish(struct image_writer *iw)
     size_t hsize = IMAGE_FIXED_HEADER + iw->nsec * IMAGE_SECTION_ENTRY;
     uint8_t h[IMAGE_FIXED_HEADER + IMAGE_MAX_SECTIONS * IMAGE_SECTION_ENTRY];
     encode_header(iw, h, hsize, total);
-    if (pwrite(iw->fd, h, hsize, 0) != (ssize_t)hsize || fsync(iw->fd) != 0)
+    /* a section may end in a hole (wbuf_copy_file_sparse): the size is set */
+    if (ftruncate(iw->fd, (off_t)total) != 0 || pwrite(iw->fd, h, hsize, 0) != (ssize_t)hsize || fsync(iw->fd) != 0)
         die("cannot write %s: %s", iw->path, strerror(errno));
     mode_t mask = umask(0);
     umask(mask);
@@ -147,15 +149,18 @@ static int read_table(struct image *im, const uint8_t *h, uint32_t nsec, char *e
         if (s.offset < first || s.offset > im->size || s.size > im->size - s.offset)
             return fail(err, errlen, "%s is corrupt: a section lies outside the file", im->path);
         struct image_section *slot = s.type == IMAGE_KERNEL ? &im->kernel : s.type == IMAGE_INITRD ? &im->initrd
-                                   : s.type == IMAGE_CONFIG ? &im->config_section : NULL;
+                                   : s.type == IMAGE_CONFIG ? &im->config_section
+                                   : s.type == IMAGE_EXT4 && im->version >= IMAGE_VERSION_EXT4 ? &im->ext4 : NULL;
         if (!slot)
             continue; /* a later version's section: not needed to boot */
         if (slot->type)
             return fail(err, errlen, "%s is corrupt: a section appears twice", im->path);
         *slot = s;
     }
-    if (!im->kernel.type || !im->initrd.type || !im->config_section.type)
+    if (!im->kernel.type || !(im->initrd.type || im->ext4.type) || !im->config_section.type)
         return fail(err, errlen, "%s is corrupt: the kernel, root filesystem or settings section is missing", im->path);
+    if (im->initrd.type && im->ext4.type)
+        return fail(err, errlen, "%s is corrupt: it has two root filesystems (cpio and ext4)", im->path);
     return 0;
 }
 
@@ -165,9 +170,10 @@ static int check_header(struct image *im, uint8_t *h, char *err, size_t errlen)
         return fail(err, errlen, "%s is not an Osprey image (too short)", im->path);
     if (memcmp(h, IMAGE_MAGIC, 8) != 0)
         return fail(err, errlen, "%s is not an Osprey image (no OSPREYIM magic; build one with osprey build)", im->path);
-    if (get_le32(h + 8) != IMAGE_VERSION) {
-        snprintf(err, errlen, "%s is an Osprey image of format version %u; this osprey reads version %u",
-                 im->path, get_le32(h + 8), IMAGE_VERSION);
+    im->version = get_le32(h + 8);
+    if (im->version != IMAGE_VERSION && im->version != IMAGE_VERSION_EXT4) {
+        snprintf(err, errlen, "%s is an Osprey image of format version %u; this osprey reads versions %u and %u",
+                 im->path, im->version, IMAGE_VERSION, IMAGE_VERSION_EXT4);
         return -1;
     }
     uint32_t hsize = get_le32(h + 12), nsec = get_le32(h + 16);
@@ -261,6 +267,40 @@ void image_extract(const struct image *im, const struct image_section *s, int ou
         die("%s is corrupt: checksum mismatch in its %s section", im->path,
             s->type == IMAGE_KERNEL ? "kernel" : "root filesystem");
     wbuf_done(&w);
+}
+
+static bool all_zero(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+void image_extract_sparse(const struct image *im, const struct image_section *s, int out_fd, const char *out_name)
+{
+    enum { CHUNK = 1 << 20, BLOCK = 4096 };
+    char *buf = xmalloc(CHUNK);
+    uint32_t crc = 0;
+    for (uint64_t done = 0; done < s->size;) {
+        size_t n = s->size - done < CHUNK ? (size_t)(s->size - done) : CHUNK;
+        if (!pread_all(im->fd, buf, n, s->offset + done))
+            die("cannot read %s: %s", im->path, strerror(errno));
+        crc = crc32_update(crc, buf, n);
+        for (size_t b = 0; b < n; b += BLOCK) {
+            size_t k = n - b < BLOCK ? n - b : BLOCK;
+            if (all_zero(buf + b, k))
+                continue; /* a hole: the file is extended at the end */
+            if (pwrite(out_fd, buf + b, k, (off_t)(done + b)) != (ssize_t)k)
+                die("cannot write %s: %s", out_name, strerror(errno));
+        }
+        done += n;
+    }
+    free(buf);
+    if (crc != s->crc)
+        die("%s is corrupt: checksum mismatch in its root filesystem section", im->path);
+    if (ftruncate(out_fd, (off_t)s->size) != 0)
+        die("cannot write %s: %s", out_name, strerror(errno));
 }
 
 void image_close(struct image *im)

@@ -5,14 +5,15 @@
 #include "osprey.h"
 
 #define IMAGE_MAGIC "OSPREYIM"
-#define IMAGE_VERSION 1
+#define IMAGE_VERSION 1      /* what images with a cpio root are written as */
+#define IMAGE_VERSION_EXT4 2 /* an ext4 root: readers of version 1 cannot boot it */
 #define IMAGE_FIXED_HEADER 64
 #define IMAGE_SECTION_ENTRY 32
 #define IMAGE_MAX_SECTIONS 16
 #define IMAGE_ALIGN 4096
 #define IMAGE_MAX_CONFIG (1u << 20)
 
-enum image_section_type { IMAGE_KERNEL = 1, IMAGE_INITRD = 2, IMAGE_CONFIG = 3 };
+enum image_section_type { IMAGE_KERNEL = 1, IMAGE_INITRD = 2, IMAGE_CONFIG = 3, IMAGE_EXT4 = 4 };
 
 struct image_section {
     uint32_t type, flags;
@@ -34,7 +35,9 @@ struct image {
     const char *path;
     int fd;
     uint64_t size;
-    struct image_section kernel, initrd, config_section;
+    uint32_t version;
+    /* the root is initrd (cpio) or ext4 (a disk image); the other has type 0 */
+    struct image_section kernel, initrd, ext4, config_section;
     struct image_config config;
 };
 
@@ -44,6 +47,9 @@ int image_open(struct image *im, const char *path, char *err, size_t errlen);
 void image_extract(const struct image *im, const struct image_section *s, int out_fd, const char *out_name);
 /* Read a whole section into memory and check its CRC (-1 with err). */
 int image_section_verify(const struct image *im, const struct image_section *s, char *err, size_t errlen);
+/* A section into out_fd leaving holes where it is zero (a disk image is
+ * mostly free space), its CRC checked (dies when it is wrong). */
+void image_extract_sparse(const struct image *im, const struct image_section *s, int out_fd, const char *out_name);
 void image_close(struct image *im);
 
 /* Serialisation of the config section: NUL-terminated key=value records. */
@@ -58,6 +64,7 @@ struct image_writer {
     struct wbuf w;
     struct image_section sec[IMAGE_MAX_SECTIONS];
     unsigned nsec;
+    uint32_t version;  /* IMAGE_VERSION unless set after begin */
 };
 void image_writer_begin(struct image_writer *iw, const char *path, unsigned nsections);
 void image_writer_section_begin(struct image_writer *iw, uint32_t type);

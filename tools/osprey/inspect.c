@@ -1,5 +1,5 @@
 /* `osprey inspect IMAGE`: check an image's checksums and show its default
- * command, settings and files. */
+ * command, settings and files (for an ext4 root, how to list them). */
 #include "osprey.h"
 #include "image.h"
 
@@ -70,13 +70,17 @@ int cmd_inspect(int argc, char **argv)
     char err[512];
     if (image_open(&im, argv[1], err, sizeof(err)) != 0 ||
         image_section_verify(&im, &im.kernel, err, sizeof(err)) != 0 ||
-        image_section_verify(&im, &im.initrd, err, sizeof(err)) != 0)
+        image_section_verify(&im, im.ext4.type ? &im.ext4 : &im.initrd, err, sizeof(err)) != 0)
         die("%s", err);
     const struct image_config *c = &im.config;
-    printf("image:    %s (format %d, %llu bytes, checksums ok)\n", im.path, IMAGE_VERSION,
+    printf("image:    %s (format %u, %llu bytes, checksums ok)\n", im.path, im.version,
            (unsigned long long)im.size);
     printf("kernel:   %llu bytes\n", (unsigned long long)im.kernel.size);
-    printf("rootfs:   cpio newc, %llu bytes\n", (unsigned long long)im.initrd.size);
+    if (im.ext4.type)
+        printf("rootfs:   ext4 disk, %llu bytes at offset %llu (booted as /dev/vblk0)\n",
+               (unsigned long long)im.ext4.size, (unsigned long long)im.ext4.offset);
+    else
+        printf("rootfs:   cpio newc, %llu bytes\n", (unsigned long long)im.initrd.size);
     print_list("command: ", &c->argv);
     print_list("boot:    ", &c->boot);
     for (size_t i = 0; i < c->env.n; i++)
@@ -87,7 +91,11 @@ int cmd_inspect(int argc, char **argv)
         printf("memory:   %lluM\n", (unsigned long long)c->memory_mib);
     if (c->cpus)
         printf("cpus:     %u\n", c->cpus);
-    print_files(&im);
+    if (im.ext4.type) /* e2fsprogs read a file system inside a file at ?offset= */
+        printf("files:    in the ext4 disk; list them with: debugfs -R 'ls -l /' '%s?offset=%llu'\n", im.path,
+               (unsigned long long)im.ext4.offset);
+    else
+        print_files(&im);
     image_close(&im);
     return 0;
 }

@@ -30,6 +30,10 @@ struct run_config {
     struct strvec *env;      /* -e NAME=VALUE */
     const char *cwd;         /* --cwd */
     struct strvec *disks;    /* --disk FILE */
+    /* An image's ext4 root, attached before the --disk disks as /dev/vblk0:
+     * bytes [offset, offset+size) of file (size 0: all of it); snapshot:
+     * writes go to a throw-away overlay (QEMU), else file is a private copy. */
+    struct { const char *file; uint64_t offset, size; bool snapshot; } root_disk;
     const char *net;         /* none, user, tap:NAME */
     struct strvec *ports;    /* -p HOST:GUEST[/udp] */
     char **user_words;       /* after `--` */
@@ -141,6 +145,7 @@ void wbuf_init(struct wbuf *w, int fd, const char *path);
 void wbuf_write(struct wbuf *w, const void *p, size_t n);
 void wbuf_zeros(struct wbuf *w, size_t n);
 void wbuf_copy_file(struct wbuf *w, const char *host, uint64_t size);
+void wbuf_copy_file_sparse(struct wbuf *w, const char *host, uint64_t size);
 void wbuf_flush(struct wbuf *w);
 void wbuf_done(struct wbuf *w);
 

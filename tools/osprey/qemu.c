@@ -126,6 +126,20 @@ static char *opt_escape(const char *s)
 static void add_devices(const struct run_config *cfg, struct strvec *out)
 {
     const char *bus = strcmp(cfg->vmm, "microvm") == 0 ? "device" : "pci";
+    if (cfg->root_disk.file) { /* first, so that the guest sees it as /dev/vblk0 */
+        char *file = opt_escape(cfg->root_disk.file);
+        strvec_push(out, "-drive");
+        if (cfg->root_disk.size)
+            strvec_pushf(out, "file=%s,if=none,id=root,format=raw,offset=%llu,size=%llu%s", file,
+                         (unsigned long long)cfg->root_disk.offset, (unsigned long long)cfg->root_disk.size,
+                         cfg->root_disk.snapshot ? ",snapshot=on" : "");
+        else
+            strvec_pushf(out, "file=%s,if=none,id=root,format=raw%s", file,
+                         cfg->root_disk.snapshot ? ",snapshot=on" : "");
+        strvec_push(out, "-device");
+        strvec_pushf(out, "virtio-blk-%s,drive=root", bus);
+        free(file);
+    }
     for (size_t i = 0; i < cfg->disks->n; i++) {
         char *file = opt_escape(cfg->disks->v[i]);
         strvec_push(out, "-drive");

@@ -64,6 +64,10 @@ void guest_compose(struct run_config *cfg, const struct image *im)
     const char *cwd = ic ? ic->cwd : NULL;
     for (size_t i = 0; ic && i < ic->env.n; i++)
         env_set(&env, ic->env.v[i]);
+    /* the image's ext4 root is the first disk (guest_prepare_files); a
+     * --rootfs among the user's words comes later and wins */
+    if (im && im->ext4.type)
+        strvec_push(&words, "--rootfs=/dev/vblk0");
     for (size_t i = 0; ic && i < ic->boot.n; i++)
         strvec_push(&words, ic->boot.v[i]);
     for (size_t i = 0; i < cfg->env->n; i++)
@@ -172,13 +176,41 @@ static uint64_t auto_memory_mib(uint64_t initrd_bytes)
     return mib < DEFAULT_MEMORY_MIB ? DEFAULT_MEMORY_MIB : mib;
 }
 
+/* The image's ext4 root. QEMU reads it in place (the section is 4 KiB
+ * aligned) with snapshot=on, so the guest's writes land in a temporary
+ * overlay and every run starts from the image as built; the other VMMs take
+ * whole files only, so they get a private sparse copy that vanishes. */
+static void prepare_root_disk(struct run_config *cfg, const struct image *im)
+{
+    bool qemu = strcmp(cfg->vmm, "firecracker") && strcmp(cfg->vmm, "cloud-hypervisor");
+    if (qemu) {
+        char err[512];
+        if (image_section_verify(im, &im->ext4, err, sizeof(err)) != 0)
+            die("%s", err);
+        cfg->root_disk.file = im->path;
+        cfg->root_disk.offset = im->ext4.offset;
+        cfg->root_disk.size = im->ext4.size;
+        cfg->root_disk.snapshot = true;
+        return;
+    }
+    char *path;
+    int fd = temp_file("root.ext4", cfg->dry_run, &path);
+    image_extract_sparse(im, &im->ext4, fd, path);
+    if (cfg->dry_run)
+        close(fd);
+    cfg->root_disk.file = path;
+}
+
 void guest_prepare_files(struct run_config *cfg, const struct image *im)
 {
     uint64_t initrd_size = 0;
     if (im) {
         if (!cfg->kernel)
             cfg->kernel = extract(im, &im->kernel, "kernel.elf", cfg->dry_run);
-        cfg->initrd = extract(im, &im->initrd, "initrd.cpio", cfg->dry_run);
+        if (im->ext4.type)
+            prepare_root_disk(cfg, im);
+        else
+            cfg->initrd = extract(im, &im->initrd, "initrd.cpio", cfg->dry_run);
         initrd_size = im->initrd.size;
         if (!cfg->memory_mib)
             cfg->memory_mib = im->config.memory_mib;

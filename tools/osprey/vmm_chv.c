@@ -29,8 +29,10 @@ void chv_build_argv(const struct run_config *cfg, const char *binary, struct str
     strvec_push(out, "tty");
     strvec_push(out, "--console");
     strvec_push(out, "off");
-    if (cfg->disks->n) {
+    if (cfg->disks->n || cfg->root_disk.file) {
         strvec_push(out, "--disk");
+        if (cfg->root_disk.file) /* an image's ext4 root (a private copy): /dev/vblk0 */
+            strvec_pushf(out, "path=%s", cfg->root_disk.file);
         for (size_t i = 0; i < cfg->disks->n; i++)
             strvec_pushf(out, "path=%s", cfg->disks->v[i]);
     }

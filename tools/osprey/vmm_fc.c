@@ -81,16 +81,27 @@ char *firecracker_config_json(const struct run_config *cfg, const char *cmdline)
         jb_field(&b, "    ", "initrd_path", initrd, false);
     jb_field(&b, "    ", "boot_args", cmdline, true);
     jb_put(&b, "  },\n  \"drives\": [");
-    for (size_t i = 0; i < cfg->disks->n; i++) {
-        char id[32], *path = abs_path(cfg->disks->v[i]);
-        snprintf(id, sizeof(id), "disk%zu", i);
+    /* an image's ext4 root comes first (/dev/vblk0): a private copy, so
+     * it is writable; is_root_device is Linux's root=, which we do not use */
+    struct strvec drives = { 0 };
+    if (cfg->root_disk.file)
+        strvec_push(&drives, cfg->root_disk.file);
+    for (size_t i = 0; i < cfg->disks->n; i++)
+        strvec_push(&drives, cfg->disks->v[i]);
+    for (size_t i = 0; i < drives.n; i++) {
+        char id[32], *path = abs_path(drives.v[i]);
+        size_t disk = cfg->root_disk.file ? i - 1 : i;
+        if (cfg->root_disk.file && i == 0)
+            snprintf(id, sizeof(id), "root");
+        else
+            snprintf(id, sizeof(id), "disk%zu", disk);
         jb_put(&b, "%s\n    {\n", i ? "," : "");
         jb_field(&b, "      ", "drive_id", id, false);
         jb_field(&b, "      ", "path_on_host", path, false);
         jb_put(&b, "      \"is_root_device\": false,\n      \"is_read_only\": false\n    }");
         free(path);
     }
-    jb_put(&b, "%s],\n", cfg->disks->n ? "\n  " : "");
+    jb_put(&b, "%s],\n", drives.n ? "\n  " : "");
     jb_put(&b, "  \"machine-config\": {\n    \"vcpu_count\": %u,\n    \"mem_size_mib\": %llu\n  }",
            cfg->cpus, (unsigned long long)cfg->memory_mib);
     if (cfg->net && !strncmp(cfg->net, "tap:", 4)) {

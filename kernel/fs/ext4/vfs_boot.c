@@ -79,7 +79,7 @@ int ext4_boot_mount(const char *spec)
     }
     int err = mount_one(type, dev, dir, opts);
     if (err)
-        pr_err("--mount-fs=%s: cannot mount %s on %s: error %d\n", spec, dev, dir, err);
+        pr_err("--mount-fs=%s: cannot mount %s on %s: %s\n", spec, dev, dir, errno_name(err));
     return err;
 }
 
@@ -117,8 +117,12 @@ static int fstab_line(char *line, unsigned *mounted)
     if (has_option(opts, "noauto"))
         return 0;
     int err = mount_one(type, dev, dir, opts && strcmp(opts, "defaults") ? opts : NULL);
+    if (err && has_option(opts, "nofail")) {
+        pr_warn("fstab: cannot mount %s on %s (%s): %s; nofail, so booting on\n", dev, dir, type, errno_name(err));
+        return 0;
+    }
     if (err)
-        pr_err("fstab: cannot mount %s on %s (%s): error %d\n", dev, dir, type, err);
+        pr_err("fstab: cannot mount %s on %s (%s): %s\n", dev, dir, type, errno_name(err));
     else
         (*mounted)++;
     return err;
@@ -155,9 +159,16 @@ int ext4_mount_fstab(const char *path)
 }
 
 extern struct vfs_fstype ext4_fstype;
+/* From the block layer, when it is built in (as ext4_blk_open). */
+struct blockdev;
+extern struct blockdev *blockdev_find(const char *name) __attribute__((weak));
 
 int ext4_root_sb(const char *source, unsigned long flags, struct vfs_sb **out)
 {
+    /* Only a disk: an image file would be looked up in a root that does
+     * not exist yet. */
+    if (!blockdev_find || !blockdev_find(source))
+        return -ENODEV;
     int err = ext4_fstype.mount(&ext4_fstype, source, flags, NULL, out);
     if (!err && ((*out)->flags & MS_RDONLY) && !(flags & MS_RDONLY))
         pr_warn("ext4: the root file system %s is read-only\n", source);

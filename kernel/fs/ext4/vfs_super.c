@@ -2,6 +2,7 @@
  * options and sources (a block device, or an image file as with -o loop),
  * the inode cache that keeps one vnode per inode, eviction, sync, statfs. */
 #include "core/log.h"
+#include "core/system.h"
 #include "fs/namei.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
@@ -483,6 +484,7 @@ struct vfs_fstype ext2_fstype = { .name = "ext2", .mount = ext4_vfs_mount };
 
 void ext4_register_fstypes(void)
 {
+    system_add_exit_hook(ext4_shutdown_all); /* nothing written may be lost when the program ends */
     vfs_register_fstype(&ext4_fstype);
     vfs_register_fstype(&ext3_fstype);
     vfs_register_fstype(&ext2_fstype);

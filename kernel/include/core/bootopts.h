@@ -7,6 +7,7 @@
 #define BOOTOPTS_MAX_ARGS 256
 #define BOOTOPTS_MAX_MMIO 32
 #define BOOTOPTS_MAX_ENV 128
+#define BOOTOPTS_MAX_MOUNTS 16
 
 struct boot_options {
     bool bootchart, verbose, nopci, power_off_on_abort, help, strace, no_aslr, notty;
@@ -23,6 +24,10 @@ struct boot_options {
     const char *defaultgw;  /* --defaultgw=ADDR */
     const char *nameserver; /* --nameserver=ADDR[,ADDR...] */
     const char *hostname;   /* --hostname=NAME */
+    /* file systems (kernel/fs/vfs_init.c mounts them) */
+    const char *rootfs;     /* --rootfs=DEVICE: NULL, "initrd" or "ramfs" mean the initrd */
+    unsigned mount_count;   /* --mount-fs=TYPE,DEVICE,DIR[,OPTIONS], repeatable */
+    const char *mount_fs[BOOTOPTS_MAX_MOUNTS];
     unsigned mmio_count; /* virtio_mmio.device=SIZE@BASE:IRQ[:ID] words the VMM added */
     char *virtio_mmio[BOOTOPTS_MAX_MMIO];
 };

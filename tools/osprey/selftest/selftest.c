@@ -90,7 +90,7 @@ int main(void)
         die("selftest: cannot create %s", scratch);
     static const struct { const char *name; void (*fn)(void); } suites[] = {
         { "cpio", st_cpio }, { "fstree", st_fstree }, { "elf", st_elf }, { "ldcache", st_ldcache },
-        { "deps", st_deps }, { "manifest", st_manifest }, { "image", st_image }, { "misc", st_misc },
+        { "deps", st_deps }, { "manifest", st_manifest }, { "image", st_image }, { "ext4img", st_image_ext4 }, { "misc", st_misc },
     };
     for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
         int before = st_failures;

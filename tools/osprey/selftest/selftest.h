@@ -42,4 +42,5 @@ void st_ldcache(void);
 void st_deps(void);
 void st_manifest(void);
 void st_image(void);
+void st_image_ext4(void);
 void st_misc(void);
