@@ -86,9 +86,15 @@ static void rq_place(struct runqueue *rq, struct thread *t, unsigned cpu)
     rq_insert(rq, t);
 }
 
-static void kick_cpu(unsigned cpu)
+#define NO_KICK (-1)
+
+/* Called with no run-queue lock held: the kicked CPU's first act is to take
+ * its queue's lock, and a VMM may run it at once in place of this vCPU
+ * (software emulation does, on a busy host), which would then spin until
+ * this vCPU ran again, a host tick later, if the lock were still held. */
+static void kick_cpu(int cpu)
 {
-    if (cpu != cpu_current_id())
+    if (cpu != NO_KICK && (unsigned)cpu != cpu_current_id())
         lapic_send_ipi(cpus[cpu]->arch.apic_id, VEC_RESCHEDULE);
 }
 
@@ -98,19 +104,18 @@ static unsigned pick_cpu(const struct thread *t);
 /* After queueing work on `cpu`, decide who should notice. That CPU must
  * reschedule if the new thread should run first, or if its current thread
  * runs without a slice timer (it was alone) and would never be preempted.
- * Otherwise an idle CPU is kicked so it can steal the new thread. */
-static void rq_after_enqueue(struct runqueue *rq, unsigned cpu, struct thread *t)
+ * Otherwise an idle CPU is kicked so it can steal the new thread. Returns
+ * the CPU to kick once rq's lock is dropped, or NO_KICK. */
+static int rq_after_enqueue(struct runqueue *rq, unsigned cpu, struct thread *t)
 {
     account_current(rq, clock_monotonic_ns());
     if (rq->current == rq->idle || !rq->slice_armed ||
         t->vruntime + SCHED_SLICE_NS / 2 < rq->current->vruntime) {
         rq->need_resched = true;
-        kick_cpu(cpu);
-        return;
+        return (int)cpu;
     }
     uint64_t idle = __atomic_load_n(&idle_cpu_mask, __ATOMIC_RELAXED) & ~(1ull << cpu);
-    if (idle)
-        kick_cpu(bit_ffs64(idle));
+    return idle ? (int)bit_ffs64(idle) : NO_KICK;
 }
 
 static void slice_expired(struct timer *tm)
@@ -309,8 +314,9 @@ void sched_enqueue_new(struct thread *t)
     spin_lock_raw(&rq->lock);
     t->vruntime = rq->min_vruntime;
     rq_place(rq, t, cpu);
-    rq_after_enqueue(rq, cpu, t);
+    int kick = rq_after_enqueue(rq, cpu, t);
     spin_unlock_raw(&rq->lock);
+    kick_cpu(kick);
     irq_restore(f);
 }
 
@@ -319,15 +325,17 @@ void sched_wake(struct thread *t)
     irqflags_t f = irq_save();
     unsigned cpu;
     struct runqueue *rq = lock_thread_rq(t, &cpu);
+    int kick = NO_KICK;
     if (t->state == THREAD_BLOCKED) {
         if (rq->current == t) {
             t->state = THREAD_RUNNING; /* has not switched out yet: cancel the block */
         } else {
             rq_place(rq, t, cpu);
-            rq_after_enqueue(rq, cpu, t);
+            kick = rq_after_enqueue(rq, cpu, t);
         }
     }
     spin_unlock_raw(&rq->lock);
+    kick_cpu(kick);
     irq_restore(f);
 }
 
