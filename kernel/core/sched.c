@@ -25,6 +25,7 @@ struct runqueue {
     uint64_t min_vruntime;
     struct thread *current, *idle;
     struct thread *switched_from; /* for sched_finish_switch */
+    int kick_after_switch;        /* an idle CPU to kick once the lock is dropped, or NO_KICK */
     volatile bool need_resched;
     bool slice_armed;         /* slice_timer is running for the current thread */
     struct timer slice_timer;
@@ -159,6 +160,9 @@ static void schedule_locked(struct runqueue *rq, bool preempted)
     rq->current = next;
     rq_update_min_vruntime(rq);
     rq->slice_armed = rq->nr_queued && next != rq->idle;
+    /* work left queued here while another CPU sleeps: wake it to steal */
+    uint64_t idle = __atomic_load_n(&idle_cpu_mask, __ATOMIC_RELAXED) & ~(1ull << cpu_current_id());
+    int kick = rq->nr_queued && idle ? (int)bit_ffs64(idle) : NO_KICK;
     if (rq->slice_armed)
         timer_arm(&rq->slice_timer, now + SCHED_SLICE_NS);
     else
@@ -166,8 +170,10 @@ static void schedule_locked(struct runqueue *rq, bool preempted)
 
     if (next == prev) {
         spin_unlock_raw(&rq->lock);
+        kick_cpu(kick);
         return;
     }
+    rq->kick_after_switch = kick;
     rq->switches++;
     next->switches++;
     rq->switched_from = prev;
@@ -222,8 +228,11 @@ void sched_finish_switch(void)
 {
     struct runqueue *rq = this_rq();
     struct thread *prev = rq->switched_from;
+    int kick = rq->kick_after_switch;
     rq->switched_from = NULL;
+    rq->kick_after_switch = NO_KICK;
     spin_unlock_raw(&rq->lock);
+    kick_cpu(kick);
     if (prev && prev->state == THREAD_DEAD)
         thread_reap(prev);
     else if (prev && prev->migrate_to >= 0) {
@@ -366,7 +375,10 @@ static bool sched_steal(void)
     }
     if (t) {
         rq_remove(theirs, t);
-        t->vruntime = t->vruntime - theirs->min_vruntime + mine->min_vruntime;
+        /* its lead over the queue it leaves (a woken thread may sit below
+         * that queue's minimum: no lead, not a negative one) */
+        uint64_t lead = t->vruntime > theirs->min_vruntime ? t->vruntime - theirs->min_vruntime : 0;
+        t->vruntime = mine->min_vruntime + lead;
         rq_place(mine, t, me);
         mine->steals++;
     }
@@ -403,6 +415,7 @@ void sched_init_cpu(struct thread *idle)
 {
     struct runqueue *rq = this_rq();
     spin_init(&rq->lock);
+    rq->kick_after_switch = NO_KICK;
     rq->tree.node = NULL;
     rq->idle = rq->current = idle;
     idle->state = THREAD_RUNNING;
