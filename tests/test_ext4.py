@@ -197,6 +197,34 @@ def test_guest_writes_reach_the_disk(tmp_path, osprey, vmm):
     assert debugfs_cat(img, "/files/size-300000") == (tmp_path / "src/files/size-300000").read_bytes()
 
 
+@pytest.mark.parametrize("vmm,transport,globals_", [
+    ("q35", "pci-legacy", ["-global", "virtio-blk-pci.disable-modern=on"]),
+    ("microvm", "mmio", ["-global", "virtio-mmio.force-legacy=false"]),
+])
+def test_guest_writes_reach_the_disk_on_other_transports(tmp_path, osprey, vmm, transport, globals_):
+    """The same program on legacy virtio-pci and modern virtio-mmio (the test
+    above covers modern PCI on q35 and legacy MMIO on microvm)."""
+    import shlex
+    from conftest import debug_exit_status
+    img, manifest = make_image(tmp_path, "ext4")
+    fs = Rootfs()
+    fs.add_dir("/tmp", 0o1777)
+    fs.add_program("/bin/ext4_rw", BUILD / "tests" / "guest" / "ext4_rw.musl")
+    fs.add_bytes("/manifest", manifest.encode())
+    initrd = fs.write(tmp_path / "root.cpio")
+    dry = run([BUILD / "osprey", "run", "--dry-run", "--vmm", vmm, "-m", "512M", "--initrd", initrd, "--disk", img,
+               "--", "--verbose", "/bin/ext4_rw", "/dev/vblk0", "/mnt", "/manifest"], 10)
+    assert dry.returncode == 0, dry.stderr
+    p = run(shlex.split(dry.stdout) + globals_, scaled(240))
+    failures = [l for l in p.stdout.splitlines() if l.startswith("FAIL")]
+    assert debug_exit_status(p.returncode) == 0 and not failures, p.stdout[-4000:] + p.stderr[-3000:]
+    assert f"({transport})" in p.stderr, p.stderr[-3000:]
+    fsck = subprocess.run([E2FSCK, "-fn", str(img)], capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+    assert debugfs_cat(img, "/osprey-written/size-4096") == pattern(4096, 3)
+    assert debugfs_cat(img, "/osprey-written/hard") == pattern(4097, 4)
+
+
 def test_boot_mounts_fstab_and_shutdown(tmp_path, osprey):
     """The in-kernel self-test --test=ext4 on two disks: --mount-fs syntax,
     an fstab, one mount per disk, sync; at the end both disks are marked
