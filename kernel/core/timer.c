@@ -1,54 +1,20 @@
 /* Timer queues: a red-black tree per CPU ordered by expiry; the LAPIC timer is
  * programmed for the earliest one. Interrupts that find nothing due (after a
- * cancel, or a count-mode timer that could not reach far enough) just re-arm.
- * Under QEMU's software emulation a vCPU's timer interrupt can stay pending
- * without being delivered (seen with QEMU 7.2: IRR set, IF=1, nothing
- * happens) until another interrupt reaches that vCPU, so there the other CPUs
- * look for overdue queues and kick them. */
+ * cancel, or a count-mode timer that could not reach far enough) just re-arm. */
 #include "core/timer.h"
 #include "arch/lapic.h"
 #include "arch/trap.h"
 #include "core/clock.h"
 #include "core/cpu.h"
-#include "core/log.h"
 #include "core/panic.h"
-#include "lib/string.h"
 
 struct timer_queue {
     spinlock_t lock;
     struct rb_root tree;
     uint64_t programmed_ns; /* what the LAPIC is set for, UINT64_MAX if nothing */
-    bool ready;
 };
 
 static struct timer_queue timer_queues[MAX_CPUS];
-
-/* ---- the lost-interrupt watchdog (software emulation only) ---- */
-
-#define TIMER_OVERDUE_NS (5 * NSEC_PER_MSEC)
-#define TIMER_WATCHDOG_NS (10 * NSEC_PER_MSEC)
-
-static bool timer_watchdog_on;
-static struct timer timer_watchdogs[MAX_CPUS]; /* one per CPU: a CPU whose interrupts are stuck cannot check */
-
-/* Another interrupt makes the emulated LAPIC deliver the pending one. */
-static void timer_kick_overdue(void)
-{
-    uint64_t now = clock_monotonic_ns();
-    unsigned me = cpu_current_id();
-    for (unsigned c = 0; c < cpu_count; c++) {
-        struct timer_queue *q = &timer_queues[c];
-        uint64_t due = READ_ONCE(q->programmed_ns);
-        if (c != me && READ_ONCE(q->ready) && due != UINT64_MAX && now > due + TIMER_OVERDUE_NS)
-            lapic_send_ipi(cpus[c]->arch.apic_id, VEC_KICK);
-    }
-}
-
-static void timer_watchdog_fire(struct timer *t)
-{
-    timer_kick_overdue();
-    timer_arm(t, clock_monotonic_ns() + TIMER_WATCHDOG_NS);
-}
 
 void timer_init(struct timer *t, void (*fn)(struct timer *t))
 {
@@ -160,8 +126,6 @@ static void timer_interrupt(struct trap_frame *frame, void *ctx)
     }
     queue_program(q);
     spin_unlock_raw(&q->lock);
-    if (timer_watchdog_on)
-        timer_kick_overdue();
 }
 
 void timer_init_cpu(void)
@@ -173,14 +137,4 @@ void timer_init_cpu(void)
     if (cpu_current_id() == 0)
         trap_set_irq_handler(VEC_LAPIC_TIMER, timer_interrupt, NULL);
     lapic_timer_setup(VEC_LAPIC_TIMER);
-    WRITE_ONCE(q->ready, true);
-    if (cpu_current_id() == 0 && cpu_features.hypervisor && !strcmp(cpu_features.hypervisor_sig, "TCGTCGTCGTCG")) {
-        timer_watchdog_on = true;
-        pr_info("timer: software emulation: CPUs with overdue timers get kicked\n");
-    }
-    if (timer_watchdog_on) {
-        struct timer *w = &timer_watchdogs[cpu_current_id()];
-        timer_init(w, timer_watchdog_fire);
-        timer_arm(w, clock_monotonic_ns() + TIMER_WATCHDOG_NS);
-    }
 }
