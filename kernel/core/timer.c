@@ -134,13 +134,7 @@ void timer_init_cpu(void)
     spin_init(&q->lock);
     q->tree.node = NULL;
     q->programmed_ns = UINT64_MAX;
-    if (cpu_current_id() == 0) {
+    if (cpu_current_id() == 0)
         trap_set_irq_handler(VEC_LAPIC_TIMER, timer_interrupt, NULL);
-        /* count mode (no TSC-deadline, as under QEMU TCG) needs the LAPIC's
-         * rate; every LAPIC runs at the bus rate, so one measure serves all.
-         * Without it every timer was programmed for one tick: an interrupt
-         * storm until it came due. */
-        lapic_timer_calibrate();
-    }
     lapic_timer_setup(VEC_LAPIC_TIMER);
 }
